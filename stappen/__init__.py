@@ -1,0 +1,1 @@
+"""Stappen: step flows written in YAML become multi-step citizen portals."""

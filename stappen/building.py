@@ -1,0 +1,183 @@
+"""The build as a pipeline: load, validate, render and freeze, then report."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from pathlib import Path
+
+from stappen import checks, flowtests
+from stappen.errors import InvalidFlows, Problems, StappenError
+from stappen.flows import load_flow, load_flows
+from stappen.freezing import freeze, freeze_paths
+from stappen.model import Flow
+from stappen.site import SiteContent
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildSummary:
+    flows: int
+    pages: int
+    files: int
+    warnings: int
+    seconds: float
+
+    def __str__(self) -> str:
+        return (
+            f"Built {self.flows} flow{'s' if self.flows != 1 else ''}: "
+            f"{self.pages} pages, {self.files} files, "
+            f"{self.warnings} warning{'s' if self.warnings != 1 else ''}, "
+            f"in {self.seconds:.2f} s"
+        )
+
+
+def validate(steps_dir: Path, *, strict: bool = False) -> tuple[list[Flow], Problems]:
+    """Read and check every flow; raise ``InvalidFlows`` on errors.
+
+    With ``strict``, warnings count as errors. Returns the flows and the
+    problems found, which then hold warnings only.
+    """
+    problems = Problems()
+    flows = load_flows(steps_dir, problems)
+    for flow in flows:
+        checks.check_flow(flow, problems)
+        flowtests.check_tests_file(flow, problems)
+    if problems.errors or (strict and problems.warnings):
+        raise InvalidFlows(problems, strict=strict)
+    return flows, problems
+
+
+def build(
+    steps_dir: Path,
+    out_dir: Path,
+    *,
+    base_url: str = "/",
+    strict: bool = False,
+    workers: int | None = None,
+) -> BuildSummary:
+    """Validate the flows under ``steps_dir`` and write the site to ``out_dir``."""
+    builder = SiteBuilder(steps_dir, out_dir, base_url=base_url, strict=strict)
+    return builder.build_all(workers=workers)
+
+
+def _check_out_dir(steps_dir: Path, out_dir: Path) -> None:
+    """Refuse an output folder whose stale-file clean-up would delete sources."""
+    out = out_dir.resolve()
+    steps = steps_dir.resolve()
+    project = Path.cwd().resolve()
+    if out == project or steps.is_relative_to(out) or out.is_relative_to(steps):
+        raise StappenError(
+            f"output folder {str(out_dir)!r} overlaps the flows in {str(steps_dir)!r} "
+            "or the project itself; files in it that the build does not write are "
+            "deleted, so choose a separate folder such as 'site'"
+        )
+    if out.is_file():
+        raise StappenError(f"output folder {str(out_dir)!r} is a file; remove it")
+
+
+class SiteBuilder:
+    """Builds a site once, then rebuilds only what a changed file affects.
+
+    ``build.py serve`` keeps one builder for the whole session: after an
+    edit in one flow it reads and checks that flow again, renders its pages
+    and the pages that list all flows, and writes the files whose bytes
+    changed.
+    """
+
+    def __init__(self, steps_dir: Path, out_dir: Path, *, base_url="/", strict=False):
+        _check_out_dir(steps_dir, out_dir)
+        self.steps_dir = steps_dir
+        self.out_dir = out_dir
+        self.base_url = base_url
+        self.strict = strict
+        self.flows: dict[str, Flow] = {}
+        self.content: SiteContent | None = None
+
+    def build_all(self, *, workers: int | None = None) -> BuildSummary:
+        """Validate every flow and write the whole site."""
+        started = time.perf_counter()
+        log.info("Reading flows from %s", self.steps_dir)
+        flows, problems = validate(self.steps_dir, strict=self.strict)
+        for problem in problems:
+            log.warning("%s", problem)
+        self.flows = {flow.id: flow for flow in flows}
+        self.content = SiteContent(flows, self.base_url)
+        log.info("Rendering %d pages into %s", len(self.content.pages), self.out_dir)
+        files = freeze(self.content, self.out_dir, workers=workers)
+        return BuildSummary(
+            len(flows),
+            len(self.content.pages) + 1,
+            files,
+            len(problems.warnings),
+            time.perf_counter() - started,
+        )
+
+    def rebuild(self, changed: list[Path]) -> list[str]:
+        """Bring the site up to date after ``changed`` files; return the
+        site paths that were rendered again.
+
+        Raises ``InvalidFlows`` when the changed flows have errors; the
+        site on disk then stays as it was.
+        """
+        folders = {self._flow_folder(path) for path in changed}
+        if None in folders or self.content is None:
+            self.build_all()
+            return self.content.paths()
+
+        problems = Problems()
+        updated = dict(self.flows)
+        for folder in folders:
+            flow = load_flow(folder, problems) if folder.is_dir() else None
+            if flow is None:
+                updated.pop(folder.name, None)
+                continue
+            checks.check_flow(flow, problems)
+            flowtests.check_tests_file(flow, problems)
+            updated[flow.id] = flow
+        if problems.errors or (self.strict and problems.warnings):
+            raise InvalidFlows(problems, strict=self.strict)
+
+        return self._write_changes(updated, {folder.name for folder in folders})
+
+    def _write_changes(self, updated: dict[str, Flow], changed_ids: set[str]):
+        old_paths = set(self.content.paths())
+        flows = [updated[key] for key in sorted(updated)]
+        self.content = SiteContent(
+            flows, self.base_url, previous=self.content, changed=changed_ids
+        )
+        self.flows = updated
+        new_paths = self.content.paths()
+        affected = [
+            path
+            for path in new_paths
+            if path not in old_paths or self.content.depends_on(path, changed_ids)
+        ]
+        freeze_paths(self.content, self.out_dir, affected)
+        for stale in sorted(old_paths - set(new_paths)):
+            _remove_output(self.out_dir, stale)
+        return affected
+
+    def _flow_folder(self, path: Path) -> Path | None:
+        """Return the flow folder a changed file belongs to, or None when the
+        change can affect every page (a template, an asset, a new flow)."""
+        try:
+            relative = path.resolve().relative_to(self.steps_dir.resolve())
+        except ValueError:
+            return None
+        if len(relative.parts) < 2 or relative.parts[0] not in self.flows:
+            return None
+        return self.steps_dir / relative.parts[0]
+
+
+def _remove_output(out_dir: Path, site_path: str) -> None:
+    file = out_dir / (
+        site_path + "index.html"
+        if site_path.endswith("/") or site_path == ""
+        else site_path
+    )
+    if file.is_file():
+        file.unlink()
+        log.info("Removed %s", file)

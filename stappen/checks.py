@@ -1,0 +1,508 @@
+"""Checks of a flow as a whole: its graph, its conditions and its texts.
+
+The schema has already checked each field's shape; these checks need the
+whole flow at once: targets that exist, steps the citizen can reach and
+leave, conditions that read answers asked before, and every text in every
+language.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from datetime import date
+
+from stappen import logic, routing
+from stappen.errors import Problems
+from stappen.model import Flow, Step
+from stappen.rendering import template_names
+
+ANSWER_ERROR_KEYS = {
+    "yesno": {"required"},
+    "choice": {"required", "invalid"},
+    "choices": {"required", "invalid"},
+    "number": {"required", "invalid", "min", "max", "ambiguous", "not_integer"},
+    "amount": {
+        "required",
+        "invalid",
+        "min",
+        "max",
+        "ambiguous",
+        "too_many_decimals",
+        "negative",
+    },
+    "date": {
+        "required",
+        "invalid_date",
+        "min",
+        "max",
+        "two_digit_year",
+        "year_out_of_range",
+    },
+    "text": {"required", "too_long"},
+}
+
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def check_flow(flow: Flow, problems: Problems) -> None:
+    """Run every whole-flow check on ``flow``, adding to ``problems``."""
+    if flow.start in flow.skipped_steps:
+        return
+    if flow.start not in flow.steps:
+        _error(
+            flow, None, "start", f"start step {flow.start!r} does not exist", problems
+        )
+        return
+
+    _check_targets(flow, problems)
+    for step in flow.steps.values():
+        _check_answer(flow, step, problems)
+        _check_routes_order(flow, step, problems)
+
+    _check_translations(flow, problems)
+    _check_templates(flow, problems)
+    if flow.skipped_steps:
+        return
+    cycle = _find_cycle(flow)
+    if cycle:
+        _report_cycle(flow, cycle, problems)
+    _check_reachable(flow, problems)
+    _check_ends(flow, problems)
+    if not cycle:
+        _check_conditions(flow, problems)
+
+
+def _error(flow, step, field, message, problems, *, line=None):
+    problems.error(
+        flow.file,
+        line if line else getattr(step, "line", None),
+        message,
+        step=getattr(step, "id", None),
+        field=field,
+    )
+
+
+def _warning(flow, step, field, message, problems, *, line=None):
+    problems.warning(
+        flow.file,
+        line if line else getattr(step, "line", None),
+        message,
+        step=getattr(step, "id", None),
+        field=field,
+    )
+
+
+def _check_targets(flow: Flow, problems: Problems) -> None:
+    for step in flow.steps.values():
+        for route in step.routes:
+            if route.goto in flow.steps or route.goto in flow.skipped_steps:
+                continue
+            message = f"next step {route.goto!r} does not exist"
+            close = difflib.get_close_matches(route.goto, list(flow.steps), n=1)
+            if close:
+                message += f"; did you mean {close[0]!r}?"
+            else:
+                message += "; use the id of a step in this flow"
+            _error(flow, step, "next", message, problems, line=route.line)
+
+
+def _check_routes_order(flow: Flow, step: Step, problems: Problems) -> None:
+    if not step.routes:
+        return
+    for index, route in enumerate(step.routes[:-1]):
+        if route.condition is None:
+            _error(
+                flow,
+                step,
+                f"next.{index}",
+                f"route to {route.goto!r} has no 'if', so the routes after it "
+                "are never taken; give it a condition or move it to the end",
+                problems,
+                line=route.line,
+            )
+    last = step.routes[-1]
+    if last.condition is not None:
+        _error(
+            flow,
+            step,
+            f"next.{len(step.routes) - 1}",
+            "the last route has an 'if': when no condition holds there is no "
+            "next step; end the list with a route without 'if'",
+            problems,
+            line=last.line,
+        )
+
+
+def _check_answer(flow: Flow, step: Step, problems: Problems) -> None:
+    answer = step.answer
+    if step.kind != "question":
+        if answer is not None:
+            _error(
+                flow,
+                step,
+                "answer",
+                f"a {step.kind} step asks nothing; remove 'answer' or make it "
+                "a question",
+                problems,
+            )
+        return
+
+    has_options = answer.type in ("choice", "choices")
+    if has_options and not answer.options:
+        _error(
+            flow,
+            step,
+            "answer.options",
+            f"a {answer.type} answer needs 'options' to choose from",
+            problems,
+        )
+    if not has_options and answer.options:
+        _error(
+            flow,
+            step,
+            "answer.options",
+            f"a {answer.type} answer has no options; remove 'options' or use "
+            "type choice",
+            problems,
+        )
+    _check_option_values(flow, step, problems)
+    _check_bounds(flow, step, problems)
+    _check_type_fields(flow, step, problems)
+    _check_error_keys(flow, step, problems)
+
+
+def _check_option_values(flow: Flow, step: Step, problems: Problems) -> None:
+    seen = set()
+    for option in step.answer.options:
+        if option.value in seen:
+            _error(
+                flow,
+                step,
+                "answer.options",
+                f"option value {option.value!r} appears twice; give each "
+                "option its own value",
+                problems,
+            )
+        seen.add(option.value)
+
+
+def _check_bounds(flow: Flow, step: Step, problems: Problems) -> None:
+    answer = step.answer
+    bounds = {"min": answer.min, "max": answer.max}
+    for name, value in bounds.items():
+        if value is None:
+            continue
+        if answer.type in ("number", "amount"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                _error(
+                    flow,
+                    step,
+                    f"answer.{name}",
+                    f"expected a number, got {value!r}",
+                    problems,
+                )
+                bounds[name] = None
+        elif answer.type == "date":
+            if not _is_iso_date(value):
+                _error(
+                    flow,
+                    step,
+                    f"answer.{name}",
+                    f"expected a date written as YYYY-MM-DD in quotes, got {value!r}",
+                    problems,
+                )
+                bounds[name] = None
+        else:
+            _error(
+                flow,
+                step,
+                f"answer.{name}",
+                f"a {answer.type} answer has no {name}; remove it",
+                problems,
+            )
+            bounds[name] = None
+    low, high = bounds["min"], bounds["max"]
+    if low is not None and high is not None and low > high:
+        _error(
+            flow,
+            step,
+            "answer.min",
+            f"min {low!r} is above max {high!r}; swap them",
+            problems,
+        )
+
+
+def _is_iso_date(value) -> bool:
+    if not isinstance(value, str) or not ISO_DATE.match(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_type_fields(flow: Flow, step: Step, problems: Problems) -> None:
+    answer = step.answer
+    only_for = {
+        "integer": ("number",),
+        "max_length": ("text",),
+        "multiline": ("text",),
+        "unit": ("number",),
+    }
+    for name, types in only_for.items():
+        value = getattr(answer, name)
+        if value not in (None, False) and answer.type not in types:
+            _error(
+                flow,
+                step,
+                f"answer.{name}",
+                f"{name!r} applies to {' and '.join(types)} answers, not "
+                f"{answer.type}; remove it",
+                problems,
+            )
+
+
+def _check_error_keys(flow: Flow, step: Step, problems: Problems) -> None:
+    known = ANSWER_ERROR_KEYS[step.answer.type] | {"default"}
+    for key in step.errors:
+        if key not in known:
+            _warning(
+                flow,
+                step,
+                f"errors.{key}",
+                f"a {step.answer.type} answer never shows error {key!r}; "
+                f"its errors are {', '.join(sorted(known))}",
+                problems,
+            )
+
+
+def _successors(flow: Flow, step_id: str) -> list[str]:
+    return [t for t in flow.steps[step_id].targets if t in flow.steps]
+
+
+def _find_cycle(flow: Flow) -> list[str] | None:
+    """Return one cycle of steps as a list, or None when the graph has none."""
+    state: dict[str, str] = {}
+    stack: list[str] = []
+
+    def visit(step_id: str) -> list[str] | None:
+        state[step_id] = "open"
+        stack.append(step_id)
+        for target in _successors(flow, step_id):
+            if state.get(target) == "open":
+                return stack[stack.index(target) :] + [target]
+            if target not in state:
+                found = visit(target)
+                if found:
+                    return found
+        stack.pop()
+        state[step_id] = "done"
+        return None
+
+    for step_id in flow.steps:
+        if step_id not in state:
+            found = visit(step_id)
+            if found:
+                return found
+    return None
+
+
+def _report_cycle(flow: Flow, cycle: list[str], problems: Problems) -> None:
+    step = flow.steps[cycle[-2]]
+    _error(
+        flow,
+        step,
+        "next",
+        f"the steps form a loop: {' → '.join(cycle)}; a flow must move "
+        "forward, so point one of these routes to a later step",
+        problems,
+    )
+
+
+def _check_reachable(flow: Flow, problems: Problems) -> None:
+    seen = routing.reachable(flow)
+    for step in flow.steps.values():
+        if step.id not in seen:
+            _warning(
+                flow,
+                step,
+                None,
+                "no path from the start reaches this step; route to it from "
+                "an earlier step, or remove it",
+                problems,
+            )
+
+
+def _check_ends(flow: Flow, problems: Problems) -> None:
+    ends = {s.id for s in flow.steps.values() if s.is_end}
+    if not ends:
+        problems.error(
+            flow.file,
+            None,
+            "the flow has no outcome step; add a step with kind: outcome",
+        )
+        return
+
+    predecessors: dict[str, set[str]] = {step_id: set() for step_id in flow.steps}
+    for step_id in flow.steps:
+        for target in _successors(flow, step_id):
+            predecessors[target].add(step_id)
+    leads_to_end = set(ends)
+    queue = list(ends)
+    for current in queue:
+        for before in predecessors[current]:
+            if before not in leads_to_end:
+                leads_to_end.add(before)
+                queue.append(before)
+    for step in flow.steps.values():
+        dangling = any(target not in flow.steps for target in step.targets)
+        if step.id not in leads_to_end and step.routes and not dangling:
+            _error(
+                flow,
+                step,
+                "next",
+                "no path from this step reaches an outcome; route it to a "
+                "step that leads to an outcome",
+                problems,
+            )
+
+
+def _topological_order(flow: Flow) -> list[str]:
+    order: list[str] = []
+    done: set[str] = set()
+
+    def visit(step_id: str) -> None:
+        done.add(step_id)
+        for target in _successors(flow, step_id):
+            if target not in done:
+                visit(target)
+        order.append(step_id)
+
+    visit(flow.start)
+    return order[::-1]
+
+
+def answered_before(flow: Flow) -> dict[str, set[str]]:
+    """Return, per reachable step, the questions asked on every path to it."""
+    asked: dict[str, set[str]] = {}
+    for step_id in _topological_order(flow):
+        if step_id == flow.start:
+            asked[step_id] = set()
+        step = flow.steps[step_id]
+        after = asked[step_id] | ({step_id} if step.kind == "question" else set())
+        for target in _successors(flow, step_id):
+            asked[target] = asked[target] & after if target in asked else set(after)
+    return asked
+
+
+def _check_conditions(flow: Flow, problems: Problems) -> None:
+    asked = answered_before(flow)
+    types = {
+        step.id: logic.AnswerType(
+            step.answer.type, tuple(o.value for o in step.answer.options)
+        )
+        for step in flow.questions()
+    }
+    for step in flow.steps.values():
+        if step.id not in asked:
+            continue
+        for index, route in enumerate(step.routes):
+            if route.condition is None:
+                continue
+            field = f"next.{index}.if"
+            for message in logic.check_expression(route.condition, types):
+                _error(flow, step, field, message, problems, line=route.line)
+            _check_asked_before(flow, step, route, field, asked, types, problems)
+
+
+def _check_asked_before(flow, step, route, field, asked, types, problems) -> None:
+    available = asked[step.id] | ({step.id} if step.kind == "question" else set())
+    for name in sorted(logic.variables(route.condition)):
+        if name in types and name not in available:
+            _error(
+                flow,
+                step,
+                field,
+                f"the condition reads answer {name!r}, which is not asked on "
+                f"every path to step {step.id!r}; ask it on every path "
+                "before this step, or route on another answer",
+                problems,
+                line=route.line,
+            )
+
+
+LANGUAGE_NAMES = {"nl": "Dutch", "en": "English"}
+
+
+def _flow_texts(flow: Flow):
+    """Yield (step, field, texts) for every text of the flow."""
+    yield None, "title", flow.title
+    yield None, "description", flow.description
+    yield None, "organisation.name", flow.organisation.name
+    for step in flow.steps.values():
+        for name in ("title", "hint", "body"):
+            yield step, name, getattr(step, name)
+        for key, texts in step.errors.items():
+            yield step, f"errors.{key}", texts
+        if step.answer is None:
+            continue
+        yield step, "answer.unit", step.answer.unit
+        for option in step.answer.options:
+            yield step, f"answer.options.{option.value}.label", option.label
+            yield step, f"answer.options.{option.value}.hint", option.hint
+
+
+def _check_translations(flow: Flow, problems: Problems) -> None:
+    for step, field, texts in _flow_texts(flow):
+        if texts is None:
+            continue
+        for lang in flow.languages:
+            if not texts.get(lang, "").strip():
+                name = LANGUAGE_NAMES.get(lang, lang)
+                _warning(
+                    flow,
+                    step,
+                    field,
+                    f"missing {name} text; add '{lang}:' (until then the "
+                    f"{LANGUAGE_NAMES[flow.default_language]} text is shown)",
+                    problems,
+                )
+        for lang in texts:
+            if lang not in flow.languages:
+                _warning(
+                    flow,
+                    step,
+                    field,
+                    f"text in {lang!r}, which is not among the flow's "
+                    f"languages {list(flow.languages)}; add it to "
+                    "'languages' or remove the text",
+                    problems,
+                )
+
+
+def _check_templates(flow: Flow, problems: Problems) -> None:
+    available = template_names(flow)
+    for step in flow.steps.values():
+        name = f"steps/{step.kind}.html"
+        if name not in available:
+            _error(
+                flow,
+                step,
+                "kind",
+                f"template {name!r} not found in the flow's templates/ folder "
+                "or in Stappen's templates; add it",
+                problems,
+            )
+    override = flow.folder / "templates"
+    if override.is_dir():
+        for path in sorted(override.rglob("*.html")):
+            name = path.relative_to(override).as_posix()
+            if name not in template_names(None):
+                problems.warning(
+                    path,
+                    None,
+                    f"template {name!r} overrides nothing: Stappen has no template "
+                    "of that name; check the spelling",
+                )

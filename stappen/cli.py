@@ -1,0 +1,219 @@
+"""The ``build.py`` command line: validate, build, serve, graph and test."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from stappen import building, flowtests
+from stappen.errors import InvalidFlows, Problems, StappenError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_STEPS = Path("steps")
+DEFAULT_OUT = Path("site")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _make_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose)
+    try:
+        return args.command(args)
+    except InvalidFlows as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print(f"Aborted: {error}.", file=sys.stderr)
+        return 1
+    except StappenError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="build.py",
+        description="Validate step flows written in YAML and build them into a "
+        "static portal.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    validate = commands.add_parser("validate", help="check the flows, build nothing")
+    validate.add_argument(
+        "steps",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_STEPS,
+        help="folder of flows (default: steps)",
+    )
+    _add_strict(validate)
+    validate.set_defaults(command=run_validate)
+
+    build = commands.add_parser("build", help="validate and write the static site")
+    _add_site_options(build)
+    build.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes that render pages (default: one per core for large sites)",
+    )
+    build.set_defaults(command=run_build)
+
+    serve = commands.add_parser("serve", help="preview with live reload")
+    _add_site_options(serve, default_base="/")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    serve.set_defaults(command=run_serve)
+
+    graph = commands.add_parser("graph", help="draw a flow as an SVG diagram")
+    graph.add_argument("flow", help="the flow's folder name, e.g. vil")
+    graph.add_argument(
+        "--steps",
+        type=Path,
+        default=DEFAULT_STEPS,
+        help="folder of flows (default: steps)",
+    )
+    graph.add_argument(
+        "--out", type=Path, default=None, help="SVG file to write (default: FLOW.svg)"
+    )
+    graph.add_argument(
+        "--lang",
+        default=None,
+        help="language of the step titles (default: the flow's first)",
+    )
+    graph.set_defaults(command=run_graph)
+
+    test = commands.add_parser("test", help="run the flow tests in tests.yaml files")
+    test.add_argument(
+        "steps",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_STEPS,
+        help="folder of flows (default: steps)",
+    )
+    test.set_defaults(command=run_test)
+    return parser
+
+
+def _add_strict(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--strict", action="store_true", help="count warnings as errors"
+    )
+
+
+def _add_site_options(parser, default_base: str = "/") -> None:
+    parser.add_argument(
+        "--steps",
+        type=Path,
+        default=DEFAULT_STEPS,
+        help="folder of flows (default: steps)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="folder to write the site to (default: site)",
+    )
+    parser.add_argument(
+        "--base-url",
+        default=default_base,
+        help="URL or path the site is published at, e.g. "
+        "https://org.github.io/repo/ (default: /); only 404.html "
+        "uses it, the other pages link relatively",
+    )
+    _add_strict(parser)
+
+
+def _configure_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_LevelFormatter())
+    root = logging.getLogger("stappen")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+
+
+class _LevelFormatter(logging.Formatter):
+    """Prefix warnings and errors with their level; leave progress plain."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        if record.levelno >= logging.WARNING:
+            return f"{record.levelname.lower()}: {message}"
+        return message
+
+
+def run_validate(args) -> int:
+    flows, problems = building.validate(args.steps, strict=args.strict)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    steps = sum(len(flow.steps) for flow in flows)
+    print(
+        f"{len(flows)} flows, {steps} steps: valid, {len(problems.warnings)} warnings."
+    )
+    return 0
+
+
+def run_build(args) -> int:
+    summary = building.build(
+        args.steps,
+        args.out,
+        base_url=args.base_url,
+        strict=args.strict,
+        workers=args.workers,
+    )
+    print(summary)
+    return 0
+
+
+def run_serve(args) -> int:
+    from stappen import preview
+
+    preview.serve(
+        args.steps,
+        args.out,
+        base_url=args.base_url,
+        host=args.host,
+        port=args.port,
+        strict=args.strict,
+    )
+    return 0
+
+
+def run_graph(args) -> int:
+    from stappen import graph
+    from stappen.flows import load_flow
+
+    folder = args.steps / args.flow
+    if not (folder / "flow.yaml").is_file():
+        raise StappenError(
+            f"flow {args.flow!r} not found: {folder}/flow.yaml does not exist"
+        )
+    problems = Problems()
+    flow = load_flow(folder, problems)
+    if flow is None:
+        raise InvalidFlows(problems)
+    lang = args.lang or flow.default_language
+    out = args.out or Path(f"{flow.id}.svg")
+    out.write_text(graph.render_svg(flow, lang), encoding="utf-8")
+    print(f"Wrote {out}")
+    return 0
+
+
+def run_test(args) -> int:
+    flows, _ = building.validate(args.steps)
+    problems = Problems()
+    outcomes = []
+    for flow in flows:
+        outcomes += flowtests.run_tests(flow, flowtests.load_tests(flow, problems))
+    for outcome in outcomes:
+        print(outcome)
+    failed = sum(not outcome.passed for outcome in outcomes)
+    print(f"{len(outcomes) - failed} passed, {failed} failed")
+    return 1 if failed else 0

@@ -1,0 +1,252 @@
+"""Flow tests: expectations about routing, written next to a flow.
+
+``steps/<flow>/tests.yaml`` lists cases such as "given these answers, the
+step after 'heeft-wallet' is 'wallet-installeren'" or "this path ends in
+outcome 'geen-recht'". ``build.py test`` runs them, and so does pytest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+
+from stappen import routing
+from stappen.errors import Problems
+from stappen.model import Flow
+from stappen.yamlload import describe, load_yaml
+
+TESTS_FILE = "tests.yaml"
+CASE_FIELDS = {"name", "answers", "at", "next", "outcome", "path"}
+
+
+@dataclasses.dataclass(frozen=True)
+class FlowTest:
+    name: str
+    line: int | None
+    answers: dict
+    at: str | None = None
+    next: str | None = None
+    outcome: str | None = None
+    path: tuple[str, ...] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """The result of one flow test: ``failure`` is None when it passed."""
+
+    flow: str
+    test: FlowTest
+    failure: str | None
+
+    @property
+    def passed(self) -> bool:
+        return self.failure is None
+
+    def __str__(self) -> str:
+        verdict = "ok" if self.passed else f"FAILED: {self.failure}"
+        return f"{self.flow}: {self.test.name}: {verdict}"
+
+
+def load_tests(flow: Flow, problems: Problems) -> list[FlowTest]:
+    """Read the flow's tests file; a flow without one has no tests."""
+    file = flow.folder / TESTS_FILE
+    if not file.is_file():
+        return []
+    document = load_yaml(file, problems)
+    if document is None:
+        return []
+
+    data = document.data
+    cases = data.get("tests") if isinstance(data, dict) else None
+    if not isinstance(cases, list) or set(data) != {"tests"}:
+        problems.error(
+            file,
+            document.line(()),
+            "expected a mapping with one field 'tests' holding a list of "
+            f"cases, got {describe(document, (), data)}",
+        )
+        return []
+    tests = []
+    for index, raw in enumerate(cases):
+        test = _read_case(flow, document, index, raw, problems)
+        if test is not None:
+            tests.append(test)
+    return tests
+
+
+def check_tests_file(flow: Flow, problems: Problems) -> None:
+    """Report problems in the flow's tests file without running the tests."""
+    load_tests(flow, problems)
+
+
+def run_tests(flow: Flow, tests: list[FlowTest]) -> list[Outcome]:
+    return [Outcome(flow.id, test, _failure(flow, test)) for test in tests]
+
+
+def _failure(flow: Flow, test: FlowTest) -> str | None:
+    if test.at is not None:
+        actual = routing.next_step(flow.steps[test.at], test.answers)
+        if actual != test.next:
+            return f"after {test.at!r} expected {test.next!r}, got {actual!r}"
+    result = routing.walk(flow, test.answers)
+    if test.path is not None and result.path != test.path:
+        return f"expected path {' → '.join(test.path)}, got {' → '.join(result.path)}"
+    if test.outcome is not None:
+        end = result.path[-1] if result.path else None
+        if not result.complete or end != test.outcome:
+            where = "ends in" if result.complete else "stops at"
+            return f"expected outcome {test.outcome!r}, but the path {where} {end!r}"
+    return None
+
+
+def _read_case(flow, document, index, raw, problems) -> FlowTest | None:
+    path = ("tests", index)
+    report = _Reporter(document, path, problems)
+    if not isinstance(raw, dict):
+        report.error(
+            (), f"expected a test case mapping, got {describe(document, path, raw)}"
+        )
+        return None
+
+    name = raw.get("name")
+    label = name if isinstance(name, str) else f"#{index + 1}"
+    report.label = label
+    for key in sorted(set(raw) - CASE_FIELDS):
+        report.error(
+            (key,),
+            f"unknown field {key!r}; expected one of {', '.join(sorted(CASE_FIELDS))}",
+            key_line=True,
+        )
+    if not isinstance(name, str) or not name.strip():
+        report.error(
+            ("name",), "missing field 'name': describe the case in a few words"
+        )
+    answers = _read_answers(flow, raw.get("answers", {}), report)
+    at, expected_next = raw.get("at"), raw.get("next")
+    if (at is None) != (expected_next is None):
+        report.error(
+            (),
+            "'at' and 'next' go together: 'at' names a step, 'next' "
+            "the step expected after it",
+        )
+    for field in ("at", "next", "outcome"):
+        _check_step_ref(flow, raw.get(field), field, report)
+    steps_path = raw.get("path")
+    if steps_path is not None:
+        if not isinstance(steps_path, list):
+            report.error(
+                ("path",),
+                "expected a list of step ids, got "
+                f"{describe(document, (*path, 'path'), steps_path)}",
+            )
+            steps_path = None
+        else:
+            for position, step_id in enumerate(steps_path):
+                _check_step_ref(flow, step_id, f"path.{position}", report)
+    if raw.get("outcome") is not None:
+        outcome = flow.steps.get(raw["outcome"])
+        if outcome is not None and not outcome.is_end:
+            report.error(
+                ("outcome",),
+                f"step {raw['outcome']!r} is a {outcome.kind}, not an outcome",
+            )
+    if at is None and raw.get("outcome") is None and steps_path is None:
+        report.error(
+            (), "the case expects nothing: add 'at' and 'next', 'outcome' or 'path'"
+        )
+    if report.failed:
+        return None
+    return FlowTest(
+        label,
+        document.line(path),
+        answers,
+        at,
+        expected_next,
+        raw.get("outcome"),
+        tuple(steps_path) if steps_path else None,
+    )
+
+
+class _Reporter:
+    """Adds problems about one test case, naming it like a step."""
+
+    def __init__(self, document, path, problems: Problems) -> None:
+        self.document = document
+        self.path = path
+        self.problems = problems
+        self.label = None
+        self.failed = False
+
+    def error(self, field_path: tuple, message: str, *, key_line=False) -> None:
+        full = (*self.path, *field_path)
+        line = self.document.key_line(full) if key_line else self.document.line(full)
+        field = ".".join(str(part) for part in field_path) or None
+        subject = f"test {self.label!r}" if self.label else None
+        self.problems.error(
+            self.document.path,
+            line,
+            f"{subject}: {message}" if subject else message,
+            field=field,
+        )
+        self.failed = True
+
+
+def _check_step_ref(flow: Flow, value, field: str, report: _Reporter) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or value not in flow.steps:
+        report.error(
+            tuple(field.split("."))
+            if "." not in field
+            else ("path", int(field.split(".")[1])),
+            f"step {value!r} does not exist in flow {flow.id!r}",
+        )
+
+
+def _read_answers(flow: Flow, answers, report: _Reporter) -> dict:
+    if not isinstance(answers, dict):
+        report.error(("answers",), "expected a mapping of step id to answer")
+        return {}
+    for step_id, value in answers.items():
+        step = flow.steps.get(step_id)
+        if step is None or step.kind != "question":
+            report.error(
+                ("answers", step_id),
+                f"{step_id!r} is not a question step of this flow",
+                key_line=True,
+            )
+            continue
+        problem = _answer_problem(step.answer, value)
+        if problem:
+            report.error(("answers", step_id), problem)
+    return answers
+
+
+def _answer_problem(answer, value) -> str | None:
+    kind = answer.type
+    options = [option.value for option in answer.options]
+    if kind == "yesno" and not isinstance(value, bool):
+        return f"expected true or false, got {value!r}"
+    if kind == "choice" and value not in options:
+        return f"expected one of {', '.join(options)}, got {value!r}"
+    if kind == "choices" and (
+        not isinstance(value, list) or any(v not in options for v in value)
+    ):
+        return f"expected a list of {', '.join(options)}, got {value!r}"
+    if kind in ("number", "amount") and (
+        isinstance(value, bool) or not isinstance(value, (int, float))
+    ):
+        return f"expected a number, got {value!r}"
+    if kind == "date" and not _is_date(value):
+        return f"expected a date written as 'YYYY-MM-DD' in quotes, got {value!r}"
+    if kind == "text" and not isinstance(value, str):
+        return f"expected a text, got {value!r}"
+    return None
+
+
+def _is_date(value) -> bool:
+    try:
+        date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return isinstance(value, str) and len(value) == 10

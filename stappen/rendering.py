@@ -1,0 +1,323 @@
+"""Pages of the portal: which exist, and how each renders with Jinja.
+
+Every page has a site path such as ``nl/vil/welkom/``; links between pages
+are made relative to the page that holds them, so the site works under
+any sub-path. Only ``404.html`` uses absolute links, because GitHub Pages
+serves it at whatever depth the missing URL had.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import posixpath
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+import markdown
+from markupsafe import Markup
+
+from stappen import routing
+from stappen.i18n import MESSAGES, messages
+from stappen.model import Flow, Step
+
+PACKAGE_TEMPLATES = Path(str(resources.files("stappen").joinpath("templates")))
+
+
+@dataclasses.dataclass(frozen=True)
+class Page:
+    """One HTML page of the site: its path, template and what it shows."""
+
+    path: str
+    template: str
+    lang: str
+    flow: Flow | None = None
+    step: Step | None = None
+
+    @property
+    def file(self) -> str:
+        """Return the output file, relative to the site folder."""
+        if self.path.endswith(".html"):
+            return self.path
+        return self.path + "index.html"
+
+
+def template_names(flow: Flow | None) -> set[str]:
+    """List the templates available to ``flow`` (Stappen's and its own)."""
+    names = _package_template_names()
+    if flow is not None and (flow.folder / "templates").is_dir():
+        override = flow.folder / "templates"
+        names |= {p.relative_to(override).as_posix() for p in override.rglob("*.html")}
+    return names
+
+
+@functools.cache
+def _package_template_names() -> frozenset[str]:
+    return frozenset(
+        p.relative_to(PACKAGE_TEMPLATES).as_posix()
+        for p in PACKAGE_TEMPLATES.rglob("*.html")
+    )
+
+
+def step_path(flow: Flow, lang: str, step_id: str) -> str:
+    return f"{lang}/{flow.id}/{step_id}/"
+
+
+def flow_path(flow: Flow, lang: str) -> str:
+    return f"{lang}/{flow.id}/"
+
+
+def home_path(lang: str) -> str:
+    return "" if lang == "nl" else f"{lang}/"
+
+
+def site_pages(flows: list[Flow]) -> list[Page]:
+    """List every HTML page of the site, in a stable order."""
+    languages = sorted({lang for flow in flows for lang in flow.languages}) or ["nl"]
+    pages = [Page(home_path(lang), "home.html", lang) for lang in languages]
+    for flow in flows:
+        pages.append(Page(f"authors/{flow.id}/", "authors.html", "en", flow))
+        for lang in flow.languages:
+            pages.append(Page(flow_path(flow, lang), "flow.html", lang, flow))
+            for step in flow.steps.values():
+                template = f"steps/{step.kind}.html"
+                pages.append(
+                    Page(step_path(flow, lang, step.id), template, lang, flow, step)
+                )
+    return pages
+
+
+class Renderer:
+    """Render pages with Jinja; one instance serves a whole build."""
+
+    def __init__(self, flows: list[Flow], base_url: str = "/") -> None:
+        self.flows = flows
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self._environments: dict[str, jinja2.Environment] = {}
+        self._flow_data: dict[str, str] = {}
+        self._positions: dict[str, dict[str, tuple[int, int]]] = {}
+
+    def render(self, page: Page) -> str:
+        environment = self.environment(page.flow)
+        template = environment.get_template(page.template)
+        return template.render(self.context(page))
+
+    def render_not_found(self, lang: str = "nl") -> str:
+        page = Page("404.html", "404.html", lang)
+        context = self.context(page)
+        context["href"] = self._absolute_href
+        return self.environment(None).get_template("404.html").render(context)
+
+    def environment(self, flow: Flow | None) -> jinja2.Environment:
+        key = flow.id if flow is not None else ""
+        if key not in self._environments:
+            self._environments[key] = _make_environment(flow)
+        return self._environments[key]
+
+    def context(self, page: Page) -> dict:
+        lang = page.lang
+        context = {
+            "page": page,
+            "lang": lang,
+            "t": messages(lang),
+            "flows": self.flows,
+            "flow": page.flow,
+            "step": page.step,
+            "href": functools.partial(_relative_href, page.path),
+            "other_languages": self._other_languages(page),
+            "home": home_path(lang),
+            "flow_home": flow_path(page.flow, lang) if page.flow else home_path(lang),
+        }
+        if page.flow is not None:
+            context["flow_data"] = self.flow_data(page.flow)
+            context["text"] = functools.partial(_text, page.flow, lang)
+            context["text_lang"] = functools.partial(_text_lang, page.flow, lang)
+        if page.step is not None:
+            context.update(self._step_context(page))
+        if page.template == "authors.html":
+            context["reachable_ids"] = routing.reachable(page.flow)
+        return context
+
+    def _step_context(self, page: Page) -> dict:
+        flow, step = page.flow, page.step
+        positions = self.positions(flow)
+        prefix = routing.shortest_prefix(flow, step.id)
+        previous = prefix[-2] if len(prefix) > 1 else None
+        return {
+            "messages_json": _script_json(_browser_messages(flow, step, page.lang)),
+            "labels_json": _script_json(_labels(flow, page.lang))
+            if step.kind == "summary"
+            else "",
+            "position": positions.get(step.id, (1, 1)),
+            "previous_path": step_path(flow, page.lang, previous)
+            if previous
+            else flow_path(flow, page.lang),
+            "next_path": step_path(flow, page.lang, step.routes[-1].goto)
+            if step.routes
+            else None,
+        }
+
+    def positions(self, flow: Flow) -> dict[str, tuple[int, int]]:
+        if flow.id not in self._positions:
+            self._positions[flow.id] = {
+                step_id: routing.position(flow, step_id) for step_id in flow.steps
+            }
+        return self._positions[flow.id]
+
+    def flow_data(self, flow: Flow) -> str:
+        """Return the flow's routing as JSON for the browser script."""
+        if flow.id not in self._flow_data:
+            self._flow_data[flow.id] = _script_json(_routing_data(flow))
+        return self._flow_data[flow.id]
+
+    def _other_languages(self, page: Page) -> list[tuple[str, str]]:
+        if page.flow is not None:
+            languages = page.flow.languages
+        else:
+            languages = sorted({lang for f in self.flows for lang in f.languages})
+        result = []
+        for lang in languages:
+            if lang == page.lang:
+                continue
+            if page.step is not None:
+                target = step_path(page.flow, lang, page.step.id)
+            elif page.flow is not None and page.template == "flow.html":
+                target = flow_path(page.flow, lang)
+            else:
+                target = home_path(lang)
+            result.append((lang, target))
+        return result
+
+    def _absolute_href(self, target: str) -> str:
+        return self.base_url + target
+
+
+def _routing_data(flow: Flow) -> dict:
+    """Describe what the browser needs to route: kinds, answers and routes."""
+    steps = {}
+    for step in flow.steps.values():
+        data = {
+            "kind": step.kind,
+            "routes": [
+                {"goto": r.goto, **({"if": r.condition} if r.condition else {})}
+                for r in step.routes
+            ],
+        }
+        if step.answer is not None:
+            data["answer"] = _answer_data(step)
+        steps[step.id] = data
+    return {
+        "flow": flow.id,
+        "start": flow.start,
+        "languages": list(flow.languages),
+        "steps": steps,
+    }
+
+
+def _script_json(data) -> str:
+    """Serialise ``data`` for a ``<script type="application/json">`` element."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return text.replace("</", "<\\/")
+
+
+def _browser_messages(flow: Flow, step: Step, lang: str) -> dict:
+    """Collect the words the browser script shows on a step's page."""
+    ui = messages(lang)
+    data = {
+        "lang": lang,
+        "ui": {k: v for k, v in ui.items() if k.startswith(("error_", "step_of"))},
+    }
+    if step.errors:
+        data["errors"] = {
+            key: flow.text(texts, lang) for key, texts in step.errors.items()
+        }
+    return data
+
+
+def _labels(flow: Flow, lang: str) -> dict:
+    """Collect question titles and option labels for check-your-answers."""
+    labels = {}
+    for step in flow.questions():
+        entry = {"title": flow.text(step.title, lang), "type": step.answer.type}
+        if step.answer.options:
+            entry["options"] = {
+                option.value: flow.text(option.label, lang)
+                for option in step.answer.options
+            }
+        labels[step.id] = entry
+    return {
+        "questions": labels,
+        "yes": messages(lang)["answer_yes"],
+        "no": messages(lang)["answer_no"],
+        "change": messages(lang)["change"],
+    }
+
+
+def _answer_data(step: Step) -> dict:
+    answer = step.answer
+    data = {"type": answer.type, "required": answer.required}
+    for name in ("min", "max", "max_length"):
+        if getattr(answer, name) is not None:
+            data[name] = getattr(answer, name)
+    if answer.integer:
+        data["integer"] = True
+    if answer.options:
+        data["options"] = [option.value for option in answer.options]
+    return data
+
+
+def _make_environment(flow: Flow | None) -> jinja2.Environment:
+    loaders = [jinja2.FileSystemLoader(str(PACKAGE_TEMPLATES))]
+    if flow is not None and (flow.folder / "templates").is_dir():
+        loaders.insert(0, jinja2.FileSystemLoader(str(flow.folder / "templates")))
+    environment = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+        auto_reload=False,
+    )
+    environment.filters["markdown"] = render_markdown
+    environment.filters["format"] = _format_message
+    environment.globals["all_messages"] = MESSAGES
+    return environment
+
+
+def _relative_href(current: str, target: str) -> str:
+    """Link from the page at ``current`` to the site path ``target``."""
+    base = posixpath.dirname(current) if not current.endswith("/") else current
+    relative = posixpath.relpath(target or ".", base or ".")
+    if target.endswith("/") or target == "":
+        relative = relative.rstrip("/") + "/" if relative != "." else "./"
+    return relative
+
+
+def _text(flow: Flow, lang: str, texts) -> str:
+    return flow.text(texts, lang)
+
+
+def _text_lang(flow: Flow, lang: str, texts) -> str | None:
+    """Return the language a text is shown in, when it is not ``lang``."""
+    if texts and not texts.get(lang) and texts.get(flow.default_language):
+        return flow.default_language
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def render_markdown(text: str) -> Markup:
+    """Render an author's Markdown; raw HTML in it is escaped, not passed on."""
+    converter = markdown.Markdown(extensions=["sane_lists"], output_format="html")
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;")
+    return Markup(converter.convert(escaped))
+
+
+def _format_message(message: str, **values) -> str:
+    return message.format(**values)
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()

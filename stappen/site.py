@@ -1,0 +1,151 @@
+"""Everything the static site holds, served by a Flask app for freezing.
+
+The app answers each site path with a rendered page or an asset. The
+build freezes it with Frozen-Flask; ``build.py serve`` serves the frozen
+files, so a preview shows exactly what is published.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import mimetypes
+import os
+from importlib import resources
+from pathlib import Path
+
+from flask import Flask, Response, abort
+
+from stappen import graph
+from stappen.errors import StappenError
+from stappen.model import Flow
+from stappen.rendering import Page, Renderer, site_pages
+
+log = logging.getLogger(__name__)
+
+PACKAGE_STATIC = Path(str(resources.files("stappen").joinpath("static")))
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+VENDOR_FILES = {
+    "assets/vendor/utrecht/index.css": "@utrecht/component-library-css/dist/index.css",
+    "assets/vendor/json-logic/logic.js": "json-logic-js/logic.js",
+    "assets/themes/utrecht.css": "@utrecht/design-tokens/dist/theme.css",
+    "assets/themes/voorbeeld.css": (
+        "@nl-design-system-unstable/voorbeeld-design-tokens/dist/theme.css"
+    ),
+}
+"""Site paths of the files taken from npm packages, and where they come from."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Asset:
+    source: Path | None
+    content: bytes | None = None
+
+    def read(self) -> bytes:
+        return self.content if self.content is not None else self.source.read_bytes()
+
+
+def node_modules() -> Path:
+    """Find the npm packages the site's look and scripts come from."""
+    folder = Path(os.environ.get("STAPPEN_NODE_MODULES", PROJECT_ROOT / "node_modules"))
+    missing = [name for name in VENDOR_FILES.values() if not (folder / name).is_file()]
+    if missing:
+        raise StappenError(
+            f"npm packages not installed: {folder / missing[0]} not found; run "
+            f"'npm ci' in {PROJECT_ROOT} (or set STAPPEN_NODE_MODULES)"
+        )
+    return folder
+
+
+def collect_assets(flows: list[Flow], previous=None, changed=()) -> dict[str, Asset]:
+    """List every file of the site that is not a rendered page.
+
+    Graphs of flows not in ``changed`` are taken from ``previous``, the
+    assets of an earlier build, when it has them.
+    """
+    assets = {".nojekyll": Asset(None, b"")}
+    modules = node_modules()
+    for site_path, package_path in VENDOR_FILES.items():
+        assets[site_path] = Asset(modules / package_path)
+    for path in sorted(PACKAGE_STATIC.rglob("*")):
+        if path.is_file():
+            assets["assets/" + path.relative_to(PACKAGE_STATIC).as_posix()] = Asset(
+                path
+            )
+    schema = Path(str(resources.files("stappen").joinpath("schema/flow.schema.json")))
+    assets["schema/flow.schema.json"] = Asset(schema)
+    for flow in flows:
+        path = f"authors/{flow.id}/graph.svg"
+        if previous and path in previous and flow.id not in changed:
+            assets[path] = previous[path]
+            continue
+        svg = graph.render_svg(flow, flow.default_language)
+        assets[path] = Asset(None, svg.encode())
+    return assets
+
+
+class SiteContent:
+    """The pages and assets of one build, looked up by site path."""
+
+    def __init__(
+        self,
+        flows: list[Flow],
+        base_url: str = "/",
+        *,
+        previous: SiteContent | None = None,
+        changed: set[str] = frozenset(),
+    ) -> None:
+        self.flows = flows
+        self.renderer = Renderer(flows, base_url)
+        self.pages: dict[str, Page] = {page.path: page for page in site_pages(flows)}
+        earlier = previous.assets if previous else None
+        self.assets = collect_assets(flows, earlier, changed)
+
+    def depends_on(self, path: str, flow_ids: set[str]) -> bool:
+        """Whether the file at ``path`` may change when the flows ``flow_ids``
+        change. Pages that list every flow always may."""
+        page = self.pages.get(path)
+        if page is not None:
+            return page.flow is None or page.flow.id in flow_ids
+        if path.startswith("authors/"):
+            return path.split("/")[1] in flow_ids
+        return path == "404.html"
+
+    def paths(self) -> list[str]:
+        """Return every site path, pages first, in a stable order."""
+        return [*self.pages, "404.html", *sorted(self.assets)]
+
+    def response(self, path: str) -> tuple[bytes, str]:
+        """Return the bytes and the content type served at ``path``."""
+        if path in self.pages:
+            html = self.renderer.render(self.pages[path])
+            return html.encode(), "text/html"
+        if path == "404.html":
+            return self.renderer.render_not_found().encode(), "text/html"
+        if path in self.assets:
+            kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
+            return self.assets[path].read(), kind
+        raise KeyError(path)
+
+
+def create_site_app(content: SiteContent) -> Flask:
+    """Make the Flask app that Frozen-Flask freezes into the static site."""
+    app = Flask(__name__, static_folder=None)
+    app.config["STAPPEN_SITE"] = content
+
+    @app.route("/", defaults={"path": ""})
+    @app.route("/<path:path>")
+    def serve(path: str) -> Response:
+        try:
+            body, kind = content.response(path)
+        except KeyError:
+            abort(404)
+        charset = "utf-8" if kind.startswith("text/") or kind.endswith("json") else None
+        return Response(
+            body,
+            mimetype=kind,
+            content_type=None if not charset else f"{kind}; charset={charset}",
+        )
+
+    return app

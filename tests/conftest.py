@@ -1,0 +1,34 @@
+"""Shared fixtures: the example flows, a built site and a browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+PROJECT = TESTS.parent
+FIXTURE_STEPS = TESTS / "fixtures" / "steps"
+
+REGENERATE = os.environ.get("STAPPEN_REGENERATE") == "1"
+"""Set STAPPEN_REGENERATE=1 to rewrite expected files instead of comparing."""
+
+
+@pytest.fixture
+def steps_copy(tmp_path, monkeypatch) -> Path:
+    """A copy of the fixture flows in a fresh working directory."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(FIXTURE_STEPS, tmp_path / "steps")
+    return Path("steps")
+
+
+@pytest.fixture(scope="session")
+def built_fixture_site(tmp_path_factory) -> Path:
+    """The fixture flows built once into a site folder."""
+    from stappen.building import build
+
+    out = tmp_path_factory.mktemp("site")
+    build(FIXTURE_STEPS, out, base_url="/proef/portaal/", workers=1)
+    return out
