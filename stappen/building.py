@@ -12,6 +12,7 @@ from stappen.errors import InvalidFlows, Problems, StappenError
 from stappen.flows import load_flow, load_flows
 from stappen.freezing import freeze, freeze_paths
 from stappen.model import Flow
+from stappen.rendering import clear_template_cache
 from stappen.site import SiteContent
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ class SiteBuilder:
     def build_all(self, *, workers: int | None = None) -> BuildSummary:
         """Validate every flow and write the whole site."""
         started = time.perf_counter()
+        clear_template_cache()
         log.info("Reading flows from %s", self.steps_dir)
         flows, problems = validate(self.steps_dir, strict=self.strict)
         for problem in problems:
@@ -143,17 +145,22 @@ class SiteBuilder:
         return self._write_changes(updated, {folder.name for folder in folders})
 
     def _write_changes(self, updated: dict[str, Flow], changed_ids: set[str]):
-        old_paths = set(self.content.paths())
+        previous = self.content
+        old_paths = set(previous.paths())
         flows = [updated[key] for key in sorted(updated)]
         self.content = SiteContent(
-            flows, self.base_url, previous=self.content, changed=changed_ids
+            flows, self.base_url, previous=previous, changed=changed_ids
         )
         self.flows = updated
         new_paths = self.content.paths()
         affected = [
             path
             for path in new_paths
-            if path not in old_paths or self.content.depends_on(path, changed_ids)
+            if path not in old_paths
+            or (
+                self.content.depends_on(path, changed_ids)
+                and self.content.fingerprint(path) != previous.fingerprint(path)
+            )
         ]
         freeze_paths(self.content, self.out_dir, affected)
         for stale in sorted(old_paths - set(new_paths)):

@@ -55,6 +55,12 @@ def flow_schema() -> dict:
     return json.loads(text)
 
 
+@functools.cache
+def schema_validator() -> jsonschema.Draft202012Validator:
+    """Return a validator for the flow schema, made once per process."""
+    return jsonschema.Draft202012Validator(flow_schema())
+
+
 def find_flow_folders(steps_dir: Path, problems: Problems) -> list[Path]:
     """List the flow folders under ``steps_dir``: those holding a flow.yaml."""
     if not steps_dir.is_dir():
@@ -177,7 +183,7 @@ def _check_schema(document: YamlDocument, problems: Problems):
     Returns the indexes of invalid steps, and whether the flow's own fields
     (everything outside a step) are valid enough to build a model.
     """
-    validator = jsonschema.Draft202012Validator(flow_schema())
+    validator = schema_validator()
     bad_steps = set()
     top_level_valid = True
     for error in validator.iter_errors(document.data):

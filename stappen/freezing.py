@@ -85,6 +85,7 @@ def _freeze_urls(content, destination: Path, entries, *, remove_extra: bool) -> 
 def _freeze_in_workers(content, destination: Path, paths: list[str], workers: int):
     global _worker_content
     _worker_content = content
+    content.renderer.compile_templates()
     shares = [(destination, paths[index::workers]) for index in range(workers)]
     context = multiprocessing.get_context("fork")
     try:

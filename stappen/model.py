@@ -81,9 +81,12 @@ class Organisation:
     url: str | None = None
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(eq=False)
 class Flow:
-    """A flow read from ``steps/<id>/flow.yaml``."""
+    """A flow read from ``steps/<id>/flow.yaml``.
+
+    Flows compare by identity: each reading of a file is a new flow.
+    """
 
     id: str
     folder: Path

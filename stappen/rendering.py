@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from stappen import routing
 from stappen.i18n import MESSAGES, messages
-from stappen.model import Flow, Step
+from stappen.model import Flow, Route, Step
 
 PACKAGE_TEMPLATES = Path(str(resources.files("stappen").joinpath("templates")))
 
@@ -74,19 +74,32 @@ def home_path(lang: str) -> str:
     return "" if lang == "nl" else f"{lang}/"
 
 
-def site_pages(flows: list[Flow]) -> list[Page]:
-    """List every HTML page of the site, in a stable order."""
+def site_pages(flows: list[Flow], known: dict | None = None) -> list[Page]:
+    """List every HTML page of the site, in a stable order.
+
+    ``known`` maps flows to their pages from an earlier call; a flow found
+    there is not listed again.
+    """
     languages = sorted({lang for flow in flows for lang in flow.languages}) or ["nl"]
     pages = [Page(home_path(lang), "home.html", lang) for lang in languages]
     for flow in flows:
-        pages.append(Page(f"authors/{flow.id}/", "authors.html", "en", flow))
-        for lang in flow.languages:
-            pages.append(Page(flow_path(flow, lang), "flow.html", lang, flow))
-            for step in flow.steps.values():
-                template = f"steps/{step.kind}.html"
-                pages.append(
-                    Page(step_path(flow, lang, step.id), template, lang, flow, step)
-                )
+        if known is None or flow not in known:
+            pages += flow_pages(flow)
+        else:
+            pages += known[flow]
+    return pages
+
+
+def flow_pages(flow: Flow) -> list[Page]:
+    """List the pages of one flow: its authors' page, start pages and steps."""
+    pages = [Page(f"authors/{flow.id}/", "authors.html", "en", flow)]
+    for lang in flow.languages:
+        pages.append(Page(flow_path(flow, lang), "flow.html", lang, flow))
+        for step in flow.steps.values():
+            template = f"steps/{step.kind}.html"
+            pages.append(
+                Page(step_path(flow, lang, step.id), template, lang, flow, step)
+            )
     return pages
 
 
@@ -96,9 +109,10 @@ class Renderer:
     def __init__(self, flows: list[Flow], base_url: str = "/") -> None:
         self.flows = flows
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
-        self._environments: dict[str, jinja2.Environment] = {}
         self._flow_data: dict[str, str] = {}
         self._positions: dict[str, dict[str, tuple[int, int]]] = {}
+        self._fingerprints: dict[str, str] = {}
+        self._step_fingerprints: dict[int, str] = {}
 
     def render(self, page: Page) -> str:
         environment = self.environment(page.flow)
@@ -111,11 +125,52 @@ class Renderer:
         context["href"] = self._absolute_href
         return self.environment(None).get_template("404.html").render(context)
 
+    def fingerprint(self, page: Page) -> str:
+        """Return a digest of everything ``page`` renders from.
+
+        Two renderers give a page the same fingerprint only when its bytes
+        are the same, templates aside; the preview's rebuild skips those.
+        """
+        parts = [page.template, page.lang, page.path]
+        if page.flow is None:
+            parts.append(repr([_flow_summary(flow) for flow in self.flows]))
+        else:
+            parts.append(self._flow_fingerprint(page.flow))
+        if page.step is not None:
+            parts.append(self._step_fingerprint(page.step))
+        if page.template in WHOLE_FLOW_TEMPLATES:
+            parts += [self._step_fingerprint(step) for step in page.flow.steps.values()]
+        return digest("\x00".join(parts))
+
+    def _step_fingerprint(self, step: Step) -> str:
+        key = id(step)
+        if key not in self._step_fingerprints:
+            self._step_fingerprints[key] = digest(_step_summary(step))
+        return self._step_fingerprints[key]
+
+    def compile_templates(self) -> None:
+        """Compile every template now, so that forked workers share them."""
+        flows_with_own = [f for f in self.flows if (f.folder / "templates").is_dir()]
+        for flow in [None, *flows_with_own]:
+            environment = self.environment(flow)
+            for name in template_names(flow):
+                environment.get_template(name)
+
+    def _flow_fingerprint(self, flow: Flow) -> str:
+        if flow.id not in self._fingerprints:
+            positions = sorted(self.positions(flow).items())
+            text = repr((_flow_summary(flow), positions)) + self.flow_data(flow)
+            self._fingerprints[flow.id] = digest(text)
+        return self._fingerprints[flow.id]
+
     def environment(self, flow: Flow | None) -> jinja2.Environment:
-        key = flow.id if flow is not None else ""
-        if key not in self._environments:
-            self._environments[key] = _make_environment(flow)
-        return self._environments[key]
+        """Return the Jinja environment for ``flow``: a shared one, unless the
+        flow replaces templates with its own."""
+        own = flow is not None and (flow.folder / "templates").is_dir()
+        key = str(flow.folder) if own else ""
+        if key not in _ENVIRONMENTS:
+            _ENVIRONMENTS[key] = _make_environment(flow if own else None)
+        return _ENVIRONMENTS[key]
 
     def context(self, page: Page) -> dict:
         lang = page.lang
@@ -162,9 +217,7 @@ class Renderer:
 
     def positions(self, flow: Flow) -> dict[str, tuple[int, int]]:
         if flow.id not in self._positions:
-            self._positions[flow.id] = {
-                step_id: routing.position(flow, step_id) for step_id in flow.steps
-            }
+            self._positions[flow.id] = routing.positions(flow)
         return self._positions[flow.id]
 
     def flow_data(self, flow: Flow) -> str:
@@ -193,6 +246,29 @@ class Renderer:
 
     def _absolute_href(self, target: str) -> str:
         return self.base_url + target
+
+
+WHOLE_FLOW_TEMPLATES = ("authors.html", "steps/summary.html")
+"""Templates whose pages show every step of their flow."""
+
+
+def _flow_summary(flow: Flow) -> tuple:
+    """The flow's own fields, without its steps."""
+    return (
+        flow.id,
+        flow.title,
+        flow.description,
+        flow.organisation,
+        flow.languages,
+        flow.theme,
+        flow.start,
+    )
+
+
+def _step_summary(step: Step) -> str:
+    """Describe ``step`` for a fingerprint, leaving out its line numbers."""
+    routes = tuple(Route(route.goto, route.condition) for route in step.routes)
+    return repr(dataclasses.replace(step, line=None, routes=routes))
 
 
 def _routing_data(flow: Flow) -> dict:
@@ -269,6 +345,17 @@ def _answer_data(step: Step) -> dict:
     return data
 
 
+_ENVIRONMENTS: dict[str, jinja2.Environment] = {}
+"""Jinja environments by flow folder ("" for Stappen's own templates), kept
+between builds so that a rebuild does not compile the templates again."""
+
+
+def clear_template_cache() -> None:
+    """Forget compiled templates, so that edited template files are read."""
+    _ENVIRONMENTS.clear()
+    _package_template_names.cache_clear()
+
+
 def _make_environment(flow: Flow | None) -> jinja2.Environment:
     loaders = [jinja2.FileSystemLoader(str(PACKAGE_TEMPLATES))]
     if flow is not None and (flow.folder / "templates").is_dir():
@@ -287,13 +374,23 @@ def _make_environment(flow: Flow | None) -> jinja2.Environment:
     return environment
 
 
+@functools.lru_cache(maxsize=65536)
 def _relative_href(current: str, target: str) -> str:
-    """Link from the page at ``current`` to the site path ``target``."""
-    base = posixpath.dirname(current) if not current.endswith("/") else current
-    relative = posixpath.relpath(target or ".", base or ".")
-    if target.endswith("/") or target == "":
-        relative = relative.rstrip("/") + "/" if relative != "." else "./"
-    return relative
+    """Link from the page at site path ``current`` to the site path ``target``.
+
+    Site paths have no leading slash; a page path ends with "/" (its file is
+    index.html there), a file path does not.
+    """
+    folder = current if current.endswith("/") else current.rpartition("/")[0] + "/"
+    here = folder.split("/")[:-1] if folder != "/" else []
+    there = target.split("/")
+    common = 0
+    while (
+        common < len(here) and common < len(there) - 1 and here[common] == there[common]
+    ):
+        common += 1
+    relative = "../" * (len(here) - common) + "/".join(there[common:])
+    return relative or "./"
 
 
 def _text(flow: Flow, lang: str, texts) -> str:

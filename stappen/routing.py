@@ -112,11 +112,45 @@ def shortest_prefix(flow: Flow, step_id: str) -> list[str]:
     return prefix[::-1]
 
 
-def position(flow: Flow, step_id: str) -> tuple[int, int]:
-    """Return the step indicator's "step n of total" without any answers."""
-    before = shortest_prefix(flow, step_id)
-    after = predict(flow, step_id, {})
-    return len(before), len(before) + len(after) - 1
+def positions(flow: Flow) -> dict[str, tuple[int, int]]:
+    """Return every step's indicator, "step n of total", without answers.
+
+    ``n`` counts the shortest way from the start; ``total`` adds the steps
+    that the fallback routes lead through from there to an end.
+    """
+    distance = {flow.start: 1}
+    queue = [flow.start]
+    for current in queue:
+        step = flow.steps.get(current)
+        for target in step.targets if step else ():
+            if target in flow.steps and target not in distance:
+                distance[target] = distance[current] + 1
+                queue.append(target)
+
+    remaining: dict[str, int] = {}
+    for step_id in flow.steps:
+        _count_remaining(flow, step_id, remaining)
+    return {
+        step_id: (
+            distance.get(step_id, 1),
+            distance.get(step_id, 1) + remaining[step_id],
+        )
+        for step_id in flow.steps
+    }
+
+
+def _count_remaining(flow: Flow, step_id: str, remaining: dict[str, int]) -> int:
+    """Count the steps after ``step_id`` on the predicted path, memoised."""
+    chain = []
+    current = step_id
+    while current in flow.steps and current not in remaining and current not in chain:
+        chain.append(current)
+        current = next_step(flow.steps[current], {})
+    after = remaining.get(current, 0) + (1 if current in remaining else 0)
+    for node in reversed(chain):
+        remaining[node] = after
+        after += 1
+    return remaining[step_id]
 
 
 def reachable(flow: Flow) -> set[str]:

@@ -8,6 +8,7 @@ files, so a preview shows exactly what is published.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import mimetypes
 import os
@@ -98,7 +99,13 @@ class SiteContent:
     ) -> None:
         self.flows = flows
         self.renderer = Renderer(flows, base_url)
-        self.pages: dict[str, Page] = {page.path: page for page in site_pages(flows)}
+        known = previous.pages_by_flow if previous else None
+        listed = site_pages(flows, known)
+        self.pages: dict[str, Page] = {page.path: page for page in listed}
+        self.pages_by_flow: dict[Flow, list[Page]] = {flow: [] for flow in flows}
+        for page in listed:
+            if page.flow is not None:
+                self.pages_by_flow[page.flow].append(page)
         earlier = previous.assets if previous else None
         self.assets = collect_assets(flows, earlier, changed)
 
@@ -111,6 +118,20 @@ class SiteContent:
         if path.startswith("authors/"):
             return path.split("/")[1] in flow_ids
         return path == "404.html"
+
+    def fingerprint(self, path: str) -> str | None:
+        """Return a digest of what the file at ``path`` is made from."""
+        page = self.pages.get(path)
+        if page is not None:
+            return self.renderer.fingerprint(page)
+        if path in self.assets:
+            asset = self.assets[path]
+            return (
+                None
+                if asset.content is None
+                else hashlib.sha256(asset.content).hexdigest()
+            )
+        return None
 
     def paths(self) -> list[str]:
         """Return every site path, pages first, in a stable order."""
