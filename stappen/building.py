@@ -107,11 +107,12 @@ class SiteBuilder:
             log.warning("%s", problem)
         self.flows = {flow.id: flow for flow in flows}
         self.content = SiteContent(flows, self.base_url)
-        log.info("Rendering %d pages into %s", len(self.content.pages), self.out_dir)
+        pages = len(self.content.pages) + 1
+        log.info("Rendering %d pages into %s", pages, self.out_dir)
         files = freeze(self.content, self.out_dir, workers=workers)
         return BuildSummary(
             len(flows),
-            len(self.content.pages) + 1,
+            pages,
             files,
             len(problems.warnings),
             time.perf_counter() - started,

@@ -12,7 +12,6 @@ import dataclasses
 import functools
 import hashlib
 import json
-import posixpath
 from importlib import resources
 from pathlib import Path
 

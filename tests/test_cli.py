@@ -1,0 +1,117 @@
+"""The build.py command line: output, exit status and refusals."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from stappen import cli
+from tests.conftest import PROJECT
+
+SHARED_CHECK = PROJECT.parent / "shared" / "checks" / "flow-build.sh"
+
+
+def test_validate_reports_counts(steps_copy, capsys):
+    status = cli.main(["validate", str(steps_copy)])
+    assert status == 0
+    assert capsys.readouterr().out == "1 flows, 8 steps: valid, 0 warnings.\n"
+
+
+def test_validate_missing_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    status = cli.main(["validate", "nergens"])
+    assert status == 1
+    assert capsys.readouterr().err.splitlines()[0] == (
+        "nergens: folder not found; pass the folder of flows"
+    )
+
+
+def test_build_prints_summary(steps_copy, capsys):
+    status = cli.main(["build", "--steps", str(steps_copy), "--out", "site"])
+    output = capsys.readouterr()
+    assert status == 0
+    assert re.fullmatch(
+        r"Built 1 flow: 22 pages, \d+ files, 0 warnings, in \d+\.\d\d s\n", output.out
+    )
+    assert "Rendering 22 pages into site" in output.err
+
+
+def test_build_refuses_out_over_steps(steps_copy, capsys):
+    status = cli.main(["build", "--steps", str(steps_copy), "--out", "steps/demo"])
+    assert status == 1
+    assert "overlaps the flows" in capsys.readouterr().err
+    assert (steps_copy / "demo" / "flow.yaml").is_file()
+
+
+def test_build_removes_stale_files(steps_copy, capsys):
+    stale = Path("site/nl/demo/oud/index.html")
+    stale.parent.mkdir(parents=True)
+    stale.write_text("old", encoding="utf-8")
+    cli.main(["build", "--steps", str(steps_copy), "--out", "site"])
+    assert not stale.exists()
+
+
+def test_build_keeps_unchanged_files(steps_copy, capsys):
+    cli.main(["build", "--steps", str(steps_copy), "--out", "site"])
+    page = Path("site/nl/demo/welkom/index.html")
+    before = page.stat().st_mtime_ns
+    cli.main(["build", "--steps", str(steps_copy), "--out", "site"])
+    assert page.stat().st_mtime_ns == before
+
+
+def test_strict_fails_on_warning(steps_copy, capsys):
+    flow = steps_copy / "demo" / "flow.yaml"
+    text = flow.read_text(encoding="utf-8")
+    flow.write_text(
+        text.replace("title: {nl: Welkom, en: Welcome}", "title: {nl: Welkom}")
+    )
+    assert cli.main(["validate", str(steps_copy)]) == 0
+    assert cli.main(["validate", str(steps_copy), "--strict"]) == 1
+    assert "(--strict counts warnings as errors)" in capsys.readouterr().err
+
+
+def test_graph_writes_svg(steps_copy, capsys):
+    status = cli.main(
+        ["graph", "demo", "--steps", str(steps_copy), "--out", "demo.svg"]
+    )
+    assert status == 0
+    assert "<svg " in Path("demo.svg").read_text(encoding="utf-8")
+
+
+def test_graph_unknown_flow(steps_copy, capsys):
+    status = cli.main(["graph", "onbekend", "--steps", str(steps_copy)])
+    assert status == 1
+    assert "flow 'onbekend' not found" in capsys.readouterr().err
+
+
+def test_test_command_counts(steps_copy, capsys):
+    status = cli.main(["test", str(steps_copy)])
+    lines = capsys.readouterr().out.splitlines()
+    assert status == 0
+    assert lines[-1] == "4 passed, 0 failed"
+
+
+def test_shipped_flows_strictly_valid(capsys):
+    status = cli.main(["validate", str(PROJECT / "steps"), "--strict"])
+    assert status == 0, capsys.readouterr().err
+
+
+def test_acceptance_script_passes(tmp_path):
+    if not SHARED_CHECK.is_file():
+        import pytest
+
+        pytest.skip(
+            f"{SHARED_CHECK} not found: the shared checks are not beside the project"
+        )
+    result = subprocess.run(
+        ["bash", str(SHARED_CHECK)],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={"PATH": "/usr/bin:/bin", "PYTHON": sys.executable, "HOME": str(tmp_path)},
+    )
+    assert "FAIL" not in result.stdout, result.stdout
+    assert result.returncode == 0, result.stdout + result.stderr

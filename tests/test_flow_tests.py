@@ -1,0 +1,96 @@
+"""The flow tests written next to each flow pass, and they can fail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stappen import flowtests
+from stappen.errors import Problems
+from stappen.flows import load_flow
+from tests.conftest import FIXTURE_STEPS, PROJECT
+
+FLOW_FOLDERS = sorted(
+    [*(PROJECT / "steps").glob("*/"), *FIXTURE_STEPS.glob("*/")],
+    key=lambda path: path.as_posix(),
+)
+
+
+def _load(folder: Path):
+    problems = Problems()
+    flow = load_flow(folder, problems)
+    tests = flowtests.load_tests(flow, problems)
+    return flow, tests, problems
+
+
+@pytest.mark.parametrize("folder", FLOW_FOLDERS, ids=lambda path: path.name)
+def test_flow_tests_pass(folder):
+    flow, tests, problems = _load(folder)
+    failures = [str(o) for o in flowtests.run_tests(flow, tests) if not o.passed]
+    assert list(problems) == []
+    assert tests, f"{folder.name} has no flow tests"
+    assert failures == []
+
+
+def test_wrong_outcome_fails():
+    flow, tests, _ = _load(FIXTURE_STEPS / "demo")
+    wrong = flowtests.FlowTest(
+        "wrong", None, {"woonplaats": "elders"}, outcome="geen-recht"
+    )
+    (outcome,) = flowtests.run_tests(flow, [wrong])
+    assert outcome.failure == (
+        "expected outcome 'geen-recht', but the path ends in 'andere-gemeente'"
+    )
+
+
+def test_wrong_next_fails():
+    flow, _, _ = _load(FIXTURE_STEPS / "demo")
+    answers = {"woonplaats": "voorbeeld", "inkomen": 2000}
+    wrong = flowtests.FlowTest(
+        "wrong", None, answers, at="inkomen", next="geboortedatum"
+    )
+    (outcome,) = flowtests.run_tests(flow, [wrong])
+    assert (
+        outcome.failure == "after 'inkomen' expected 'geboortedatum', got 'geen-recht'"
+    )
+
+
+def test_missing_answer_stops_walk():
+    flow, _, _ = _load(FIXTURE_STEPS / "demo")
+    case = flowtests.FlowTest(
+        "stops", None, {"woonplaats": "voorbeeld"}, outcome="geen-recht"
+    )
+    (outcome,) = flowtests.run_tests(flow, [case])
+    assert outcome.failure == (
+        "expected outcome 'geen-recht', but the path stops at 'inkomen'"
+    )
+
+
+def test_tests_file_problems_reported(tmp_path):
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    (folder / "flow.yaml").write_bytes(
+        (FIXTURE_STEPS / "demo" / "flow.yaml").read_bytes()
+    )
+    (folder / "tests.yaml").write_text(
+        "tests:\n"
+        "  - name: Bad case\n"
+        "    answers: {woonplaats: amersfoort, inkomen: veel}\n"
+        "    outcome: welkom\n"
+        "    extra: 1\n",
+        encoding="utf-8",
+    )
+    _, tests, problems = _load(folder)
+    messages = [problem.message for problem in problems]
+    assert tests == []
+    assert (
+        "test 'Bad case': unknown field 'extra'; expected one of answers, at, name, next, outcome, path"
+        in messages
+    )
+    assert (
+        "test 'Bad case': expected one of voorbeeld, elders, got 'amersfoort'"
+        in messages
+    )
+    assert "test 'Bad case': expected a number, got 'veel'" in messages
+    assert "test 'Bad case': step 'welkom' is a content, not an outcome" in messages
