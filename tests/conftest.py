@@ -32,3 +32,34 @@ def built_fixture_site(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("site")
     build(FIXTURE_STEPS, out, base_url="/proef/portaal/", workers=1)
     return out
+
+
+FIXTURE_SITE_PREFIX = "/proef/portaal/"
+"""The sub-path the browser tests serve the fixture site under."""
+
+
+@pytest.fixture(scope="session")
+def fixture_site_url(built_fixture_site):
+    """The built fixture site served over HTTP; yields the URL of its root."""
+    from tests.sitecrawl import serve_site
+
+    with serve_site(built_fixture_site, FIXTURE_SITE_PREFIX) as base:
+        yield base + FIXTURE_SITE_PREFIX
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for the session (see tests/browser.py)."""
+    from tests.browser import running_chromium
+
+    with running_chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def page(chromium):
+    """A page in a new browser context, so no test sees another's storage."""
+    from tests.browser import new_page
+
+    with new_page(chromium) as page:
+        yield page

@@ -85,8 +85,8 @@ def test_tests_file_problems_reported(tmp_path):
     messages = [problem.message for problem in problems]
     assert tests == []
     assert (
-        "test 'Bad case': unknown field 'extra'; expected one of answers, at, name, next, outcome, path"
-        in messages
+        "test 'Bad case': unknown field 'extra'; expected one of answers, at, name, "
+        "next, outcome, path" in messages
     )
     assert (
         "test 'Bad case': expected one of voorbeeld, elders, got 'amersfoort'"
