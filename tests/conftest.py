@@ -40,7 +40,7 @@ FIXTURE_SITE_PREFIX = "/proef/portaal/"
 
 @pytest.fixture(scope="session")
 def fixture_site_url(built_fixture_site):
-    """The built fixture site served over HTTP; yields the URL of its root."""
+    """Serve the built fixture site over HTTP and yield the URL of its root."""
     from tests.sitecrawl import serve_site
 
     with serve_site(built_fixture_site, FIXTURE_SITE_PREFIX) as base:
@@ -58,7 +58,7 @@ def chromium():
 
 @pytest.fixture
 def page(chromium):
-    """A page in a new browser context, so no test sees another's storage."""
+    """A page in a new browser context, so each test starts with empty storage."""
     from tests.browser import new_page
 
     with new_page(chromium) as page:
