@@ -1,6 +1,7 @@
 // A question page: fill in the stored answer, check the new one, store it
 // and go to the next step.
 import {
+  loadState,
   nextStep,
   parseAmount,
   parseDate,
@@ -152,9 +153,15 @@ function destination(flow, stepId, answers, returnTo) {
   return complete ? stepHref(returnTo) : stepHref(next, returnTo);
 }
 
-export function bindQuestion({ flow, stepId, form, returnTo, state, saveState }) {
+// Fill in the stored answer; called again when the browser shows the page
+// from its back/forward cache, where the form may hold an older answer.
+export function fillQuestion({ flow, stepId, form, state }) {
   const answer = flow.steps[stepId].answer;
   fill(form, answer, state.answers[stepId], state.entered[stepId]);
+}
+
+export function bindQuestion({ flow, stepId, form, returnTo, saveState }) {
+  const answer = flow.steps[stepId].answer;
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const messages = readJson("stappen-messages");
@@ -163,6 +170,9 @@ export function bindQuestion({ flow, stepId, form, returnTo, state, saveState })
       showError(form, stepId, errorMessage(messages, answer, result));
       return;
     }
+    // Read the answers again: another page of this tab may have changed
+    // them since this page was loaded.
+    const state = loadState(flow);
     const answers = { ...state.answers };
     const entered = { ...state.entered };
     delete answers[stepId];

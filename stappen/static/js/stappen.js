@@ -2,6 +2,8 @@
 // sessionStorage for the browser tab, and routing runs the flow's JSON
 // Logic conditions with json-logic-js, as stappen/routing.py does in Python.
 import { parseAmount, parseDate, parseNumber } from "./dutch.js";
+import { bindQuestion, fillQuestion } from "./question.js";
+import { renderSummary } from "./summary.js";
 
 const logic = window.jsonLogic;
 
@@ -126,6 +128,37 @@ function bindRestart(flow) {
   }
 }
 
+// Bring the page up to date with the stored answers: on load, and again
+// when the browser shows it from the back/forward cache.
+function refresh(flow, stepId, returnTo) {
+  const state = loadState(flow);
+  const path = predictedPath(flow, state.answers);
+  updateIndicator(flow, stepId, path);
+  updateLinks(flow, stepId, path, returnTo);
+  keepReturnInLanguageLinks(returnTo);
+  const form = document.querySelector("[data-stappen-question]");
+  if (form) {
+    fillQuestion({ flow, stepId, form, state });
+  }
+  const summary = document.querySelector("[data-stappen-summary]");
+  if (summary) {
+    renderSummary({ flow, stepId, summary, state, path });
+  }
+}
+
+// The language links keep "?terug=", so that changing language on the
+// way back to check-your-answers still returns there.
+function keepReturnInLanguageLinks(returnTo) {
+  if (!returnTo) {
+    return;
+  }
+  for (const link of document.querySelectorAll("[data-stappen-language]")) {
+    const url = new URL(link.href, window.location.href);
+    url.searchParams.set("terug", returnTo);
+    link.href = url.pathname + url.search;
+  }
+}
+
 function start() {
   const flow = readJson("stappen-flow");
   if (!flow || !logic) {
@@ -138,23 +171,16 @@ function start() {
   }
   const params = new URLSearchParams(window.location.search);
   const returnTo = flow.steps[params.get("terug")] ? params.get("terug") : null;
-  const state = loadState(flow);
-  const path = predictedPath(flow, state.answers);
-  updateIndicator(flow, stepId, path);
-  updateLinks(flow, stepId, path, returnTo);
-
   const form = document.querySelector("[data-stappen-question]");
   if (form) {
-    import("./question.js").then((module) =>
-      module.bindQuestion({ flow, stepId, form, returnTo, state, saveState }),
-    );
+    bindQuestion({ flow, stepId, form, returnTo, saveState });
   }
-  const summary = document.querySelector("[data-stappen-summary]");
-  if (summary) {
-    import("./summary.js").then((module) =>
-      module.renderSummary({ flow, stepId, summary, state, path }),
-    );
-  }
+  refresh(flow, stepId, returnTo);
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) {
+      refresh(flow, stepId, returnTo);
+    }
+  });
 }
 
 export { parseAmount, parseDate, parseNumber, readJson, stepHref };
