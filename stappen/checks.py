@@ -12,10 +12,13 @@ import difflib
 import re
 from datetime import date
 
+import jinja2
+
 from stappen import logic, routing
 from stappen.errors import Problems
 from stappen.model import Flow, Step
-from stappen.rendering import template_names
+from stappen.rendering import SAFE_URL, template_names
+from stappen.yamlload import read_text_strict
 
 ANSWER_ERROR_KEYS = {
     "yesno": {"required"},
@@ -61,6 +64,7 @@ def check_flow(flow: Flow, problems: Problems) -> None:
         _check_routes_order(flow, step, problems)
 
     _check_translations(flow, problems)
+    _check_links(flow, problems)
     _check_templates(flow, problems)
     if flow.skipped_steps:
         return
@@ -482,6 +486,42 @@ def _check_translations(flow: Flow, problems: Problems) -> None:
                 )
 
 
+def _check_template_syntax(path, problems: Problems) -> None:
+    source = read_text_strict(path, problems)
+    if source is None:
+        return
+    try:
+        jinja2.Environment().parse(source)
+    except jinja2.TemplateSyntaxError as error:
+        problems.error(
+            path,
+            error.lineno,
+            f"template syntax error: {error.message}; fix the template",
+        )
+
+
+MARKDOWN_LINK = re.compile(r"\]\(\s*<?((?:[^()\s>]|\([^()\s]*\))+)")
+
+
+def _check_links(flow: Flow, problems: Problems) -> None:
+    """Warn about Markdown links that the page will not show as links."""
+    for step, field, texts in _flow_texts(flow):
+        if texts is None or not field.endswith(("body", "description")):
+            continue
+        for lang, text in texts.items():
+            for target in MARKDOWN_LINK.findall(text):
+                if not SAFE_URL.match(target):
+                    _warning(
+                        flow,
+                        step,
+                        f"{field}.{lang}",
+                        f"link target {target!r} is not allowed and is left "
+                        "out; link to an https:, mailto: or tel: address or a "
+                        "relative path",
+                        problems,
+                    )
+
+
 def _check_templates(flow: Flow, problems: Problems) -> None:
     available = template_names(flow)
     for step in flow.steps.values():
@@ -499,6 +539,7 @@ def _check_templates(flow: Flow, problems: Problems) -> None:
     if override.is_dir():
         for path in sorted(override.rglob("*.html")):
             name = path.relative_to(override).as_posix()
+            _check_template_syntax(path, problems)
             if name not in template_names(None):
                 problems.warning(
                     path,

@@ -12,11 +12,14 @@ import dataclasses
 import functools
 import hashlib
 import json
+import re
 from importlib import resources
 from pathlib import Path
 
 import jinja2
 import markdown
+import markdown.extensions
+import markdown.treeprocessors
 from markupsafe import Markup
 
 from stappen import routing
@@ -403,12 +406,37 @@ def _text_lang(flow: Flow, lang: str, texts) -> str | None:
     return None
 
 
+SAFE_URL = re.compile(r"^(https?:|mailto:|tel:|#|/|\.{0,2}/|[^:/?#]+(?:[/?#]|$))", re.I)
+"""Link targets a body may use: web, mail and phone links and relative paths."""
+
+
+class _SafeLinks(markdown.treeprocessors.Treeprocessor):
+    """Drop link and image targets with other schemes, such as javascript:."""
+
+    def run(self, root):
+        for element in root.iter():
+            for attribute in ("href", "src"):
+                value = element.get(attribute)
+                if value is not None and not SAFE_URL.match(value.strip()):
+                    del element.attrib[attribute]
+
+
+class _PlainMarkdown(markdown.extensions.Extension):
+    """Markdown without raw HTML: tags an author writes are shown as text."""
+
+    def extendMarkdown(self, md):
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+        md.treeprocessors.register(_SafeLinks(md), "stappen_safe_links", 0)
+
+
 @functools.lru_cache(maxsize=4096)
 def render_markdown(text: str) -> Markup:
-    """Render an author's Markdown; raw HTML in it is escaped, not passed on."""
-    converter = markdown.Markdown(extensions=["sane_lists"], output_format="html")
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;")
-    return Markup(converter.convert(escaped))
+    """Render an author's Markdown; raw HTML in it is shown as text."""
+    converter = markdown.Markdown(
+        extensions=["sane_lists", _PlainMarkdown()], output_format="html"
+    )
+    return Markup(converter.convert(text))
 
 
 def _format_message(message: str, **values) -> str:

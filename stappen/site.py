@@ -15,6 +15,7 @@ import os
 from importlib import resources
 from pathlib import Path
 
+import jinja2
 from flask import Flask, Response, abort
 
 from stappen import graph
@@ -140,7 +141,11 @@ class SiteContent:
     def response(self, path: str) -> tuple[bytes, str]:
         """Return the bytes and the content type served at ``path``."""
         if path in self.pages:
-            html = self.renderer.render(self.pages[path])
+            page = self.pages[path]
+            try:
+                html = self.renderer.render(page)
+            except jinja2.TemplateError as error:
+                raise StappenError(_template_problem(page, error)) from error
             return html.encode(), "text/html"
         if path == "404.html":
             return self.renderer.render_not_found().encode(), "text/html"
@@ -150,10 +155,24 @@ class SiteContent:
         raise KeyError(path)
 
 
+def _template_problem(page: Page, error: jinja2.TemplateError) -> str:
+    """Describe a template that failed to render ``page``, for its author."""
+    name = getattr(error, "filename", None) or getattr(error, "name", None)
+    where = name or page.template
+    line = getattr(error, "lineno", None)
+    if line:
+        where += f":{line}"
+    return (
+        f"{where}: rendering page {page.path!r} failed: {error.message}; fix the "
+        "template (a flow's own templates are in its templates/ folder)"
+    )
+
+
 def create_site_app(content: SiteContent) -> Flask:
     """Make the Flask app that Frozen-Flask freezes into the static site."""
     app = Flask(__name__, static_folder=None)
     app.config["STAPPEN_SITE"] = content
+    app.config["PROPAGATE_EXCEPTIONS"] = True
 
     @app.route("/", defaults={"path": ""})
     @app.route("/<path:path>")
