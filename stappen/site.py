@@ -8,10 +8,12 @@ files, so a preview shows exactly what is published.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import logging
 import mimetypes
 import os
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -41,11 +43,22 @@ VENDOR_FILES = {
 
 @dataclasses.dataclass(frozen=True)
 class Asset:
+    """A file of the site that is not a page: copied from ``source``, given as
+    ``content``, or made by ``make`` when first read (the flow graphs, so
+    that the freezing workers draw them in parallel)."""
+
     source: Path | None
     content: bytes | None = None
+    make: Callable[[], bytes] | None = dataclasses.field(default=None, compare=False)
+    made_from: str | None = None
+    """For a made asset: the page whose inputs it is made from too."""
 
     def read(self) -> bytes:
-        return self.content if self.content is not None else self.source.read_bytes()
+        if self.content is not None:
+            return self.content
+        if self.make is not None:
+            return self.make()
+        return self.source.read_bytes()
 
 
 def node_modules() -> Path:
@@ -82,9 +95,13 @@ def collect_assets(flows: list[Flow], previous=None, changed=()) -> dict[str, As
         if previous and path in previous and flow.id not in changed:
             assets[path] = previous[path]
             continue
-        svg = graph.render_svg(flow, flow.default_language)
-        assets[path] = Asset(None, svg.encode())
+        make = functools.partial(_graph_svg, flow)
+        assets[path] = Asset(None, make=make, made_from=f"authors/{flow.id}/")
     return assets
+
+
+def _graph_svg(flow: Flow) -> bytes:
+    return graph.render_svg(flow, flow.default_language).encode()
 
 
 class SiteContent:
@@ -125,13 +142,13 @@ class SiteContent:
         page = self.pages.get(path)
         if page is not None:
             return self.renderer.fingerprint(page)
-        if path in self.assets:
-            asset = self.assets[path]
-            return (
-                None
-                if asset.content is None
-                else hashlib.sha256(asset.content).hexdigest()
-            )
+        asset = self.assets.get(path)
+        if asset is None:
+            return None
+        if asset.made_from is not None:
+            return self.renderer.fingerprint(self.pages[asset.made_from])
+        if asset.content is not None:
+            return hashlib.sha256(asset.content).hexdigest()
         return None
 
     def paths(self) -> list[str]:
