@@ -13,7 +13,7 @@ from stappen.flows import load_flow, load_flows
 from stappen.freezing import freeze, freeze_paths
 from stappen.model import Flow
 from stappen.rendering import clear_template_cache
-from stappen.site import SiteContent
+from stappen.site import SITE_MARKER, SiteContent
 
 log = logging.getLogger(__name__)
 
@@ -65,18 +65,43 @@ def build(
 
 
 def _check_out_dir(steps_dir: Path, out_dir: Path) -> None:
-    """Refuse an output folder whose stale-file clean-up would delete sources."""
+    """Refuse an output folder whose clean-up could delete anyone's work.
+
+    The build removes every file in the output folder that it does not
+    write, so the folder must be one that an earlier build made (it holds
+    the marker file) or an empty or new one.
+    """
     out = out_dir.resolve()
     steps = steps_dir.resolve()
-    project = Path.cwd().resolve()
-    if out == project or steps.is_relative_to(out) or out.is_relative_to(steps):
+    here = Path.cwd().resolve()
+    name = str(out_dir)
+    if (
+        here.is_relative_to(out)
+        or steps.is_relative_to(out)
+        or out.is_relative_to(steps)
+    ):
         raise StappenError(
-            f"output folder {str(out_dir)!r} overlaps the flows in {str(steps_dir)!r} "
-            "or the project itself; files in it that the build does not write are "
-            "deleted, so choose a separate folder such as 'site'"
+            f"output folder {name!r} contains the working folder or overlaps the "
+            f"flows in {str(steps_dir)!r}; the build deletes files in it that it "
+            "does not write, so choose a separate folder such as 'site'"
         )
-    if out.is_file():
-        raise StappenError(f"output folder {str(out_dir)!r} is a file; remove it")
+    if out.exists() and not out.is_dir():
+        raise StappenError(
+            f"output folder {name!r} is a file; choose another name for the site"
+        )
+    if out.is_dir() and not (out / SITE_MARKER).is_file():
+        _refuse_foreign_folder(out, name)
+
+
+def _refuse_foreign_folder(out: Path, name: str) -> None:
+    entries = sorted(entry.name for entry in out.iterdir())
+    if not entries:
+        return
+    raise StappenError(
+        f"output folder {name!r} holds files that no Stappen build wrote (such as "
+        f"{entries[0]!r}); the build deletes files it does not write, so choose an "
+        "empty or new folder, or empty this one yourself"
+    )
 
 
 class SiteBuilder:
@@ -104,7 +129,7 @@ class SiteBuilder:
         log.info("Reading flows from %s", self.steps_dir)
         flows, problems = validate(self.steps_dir, strict=self.strict)
         for problem in problems:
-            log.warning("%s", problem)
+            log.warning("%s", problem, extra={"problem": True})
         self.flows = {flow.id: flow for flow in flows}
         self.content = SiteContent(flows, self.base_url)
         pages = len(self.content.pages) + 1

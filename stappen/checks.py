@@ -17,7 +17,7 @@ import jinja2
 from stappen import logic, routing
 from stappen.errors import Problems
 from stappen.model import Flow, Step
-from stappen.rendering import SAFE_URL, template_names
+from stappen.rendering import is_safe_url, template_names
 from stappen.yamlload import read_text_strict
 
 ANSWER_ERROR_KEYS = {
@@ -486,6 +486,17 @@ def _check_translations(flow: Flow, problems: Problems) -> None:
                 )
 
 
+def _check_link_target(path, folder, problems: Problems) -> None:
+    """Report a symbolic link that leads out of the flow's folder."""
+    if not path.resolve().is_relative_to(folder.resolve()):
+        problems.error(
+            path,
+            None,
+            "is a symbolic link to a file outside the flow's "
+            "folder; copy the file into the folder instead",
+        )
+
+
 def _check_template_syntax(path, problems: Problems) -> None:
     source = read_text_strict(path, problems)
     if source is None:
@@ -510,7 +521,7 @@ def _check_links(flow: Flow, problems: Problems) -> None:
             continue
         for lang, text in texts.items():
             for target in MARKDOWN_LINK.findall(text):
-                if not SAFE_URL.match(target):
+                if not is_safe_url(target):
                     _warning(
                         flow,
                         step,
@@ -537,6 +548,9 @@ def _check_templates(flow: Flow, problems: Problems) -> None:
             )
     override = flow.folder / "templates"
     if override.is_dir():
+        for path in sorted(override.rglob("*")):
+            if path.is_symlink():
+                _check_link_target(path, flow.folder, problems)
         for path in sorted(override.rglob("*.html")):
             name = path.relative_to(override).as_posix()
             _check_template_syntax(path, problems)

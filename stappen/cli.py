@@ -159,6 +159,8 @@ class _LevelFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         message = record.getMessage()
+        if getattr(record, "problem", False):
+            return message
         if record.levelno >= logging.WARNING:
             return f"{record.levelname.lower()}: {message}"
         return message
@@ -215,10 +217,37 @@ def run_graph(args) -> int:
     if flow is None:
         raise InvalidFlows(problems)
     lang = args.lang or flow.default_language
+    if lang not in flow.languages:
+        raise StappenError(
+            f"language {lang!r} is not one of the flow's languages "
+            f"({', '.join(flow.languages)}); pass one of those to --lang"
+        )
     out = args.out or Path(f"{flow.id}.svg")
-    out.write_text(graph.render_svg(flow, lang), encoding="utf-8")
+    _check_graph_out(out, args.steps)
+    try:
+        out.write_text(graph.render_svg(flow, lang), encoding="utf-8")
+    except OSError as error:
+        raise StappenError(f"cannot write {str(out)!r}: {error.strerror}") from error
     print(f"Wrote {out}")
     return 0
+
+
+def _check_graph_out(out: Path, steps_dir: Path) -> None:
+    """Refuse to write the diagram anywhere but a new or SVG file."""
+    if out.suffix.lower() != ".svg":
+        raise StappenError(f"--out {str(out)!r} must name an .svg file")
+    if out.resolve().is_relative_to(steps_dir.resolve()):
+        raise StappenError(
+            f"--out {str(out)!r} lies inside the flows folder {str(steps_dir)!r}; "
+            "write the diagram elsewhere"
+        )
+    if out.is_dir():
+        raise StappenError(f"--out {str(out)!r} is a folder; name an .svg file")
+    if not out.parent.is_dir():
+        raise StappenError(
+            f"folder {str(out.parent)!r} does not exist; create it or choose "
+            "another place for the diagram"
+        )
 
 
 def run_test(args) -> int:

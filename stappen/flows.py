@@ -69,8 +69,10 @@ def find_flow_folders(steps_dir: Path, problems: Problems) -> list[Path]:
 
     folders = []
     for folder in sorted(p for p in steps_dir.iterdir() if p.is_dir()):
-        if (folder / FLOW_FILE).is_file():
-            folders.append(folder)
+        flow_file = folder / FLOW_FILE
+        if flow_file.is_symlink() or flow_file.exists():
+            if usable_file(flow_file, steps_dir, problems):
+                folders.append(folder)
         elif any(folder.glob("*.y*ml")):
             problems.error(
                 folder,
@@ -81,6 +83,29 @@ def find_flow_folders(steps_dir: Path, problems: Problems) -> list[Path]:
     if not folders:
         problems.error(steps_dir, None, f"no flow found: expected <flow>/{FLOW_FILE}")
     return folders
+
+
+def usable_file(path: Path, root: Path, problems: Problems) -> bool:
+    """Check that ``path`` is a regular file inside ``root``, reporting why not."""
+    if path.is_symlink() and not path.exists():
+        problems.error(
+            path,
+            None,
+            "is a broken symbolic link; point it to a file or replace it with the file",
+        )
+        return False
+    if not path.resolve().is_relative_to(root.resolve()):
+        problems.error(
+            path,
+            None,
+            f"is a symbolic link to a file outside "
+            f"{str(root)!r}; copy the file in instead",
+        )
+        return False
+    if not path.is_file():
+        problems.error(path, None, "is not a regular file; replace it with a YAML file")
+        return False
+    return True
 
 
 def load_flows(steps_dir: Path, problems: Problems) -> list[Flow]:

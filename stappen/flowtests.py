@@ -12,6 +12,7 @@ from datetime import date
 
 from stappen import routing
 from stappen.errors import Problems
+from stappen.flows import usable_file
 from stappen.model import Flow
 from stappen.yamlload import describe, load_yaml
 
@@ -50,7 +51,10 @@ class Outcome:
 def load_tests(flow: Flow, problems: Problems) -> list[FlowTest]:
     """Read the flow's tests file; a flow without one has no tests."""
     file = flow.folder / TESTS_FILE
-    if not file.is_file():
+    if not (file.exists() or file.is_symlink()):
+        _warn_misnamed(flow, problems)
+        return []
+    if not usable_file(file, flow.folder, problems):
         return []
     document = load_yaml(file, problems)
     if document is None:
@@ -72,6 +76,16 @@ def load_tests(flow: Flow, problems: Problems) -> list[FlowTest]:
         if test is not None:
             tests.append(test)
     return tests
+
+
+def _warn_misnamed(flow: Flow, problems: Problems) -> None:
+    for name in ("tests.yml", "test.yaml", "test.yml", "Tests.yaml"):
+        if (flow.folder / name).exists():
+            problems.warning(
+                flow.folder / name,
+                None,
+                f"flow tests are read from {TESTS_FILE}; rename the file",
+            )
 
 
 def check_tests_file(flow: Flow, problems: Problems) -> None:

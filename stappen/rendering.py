@@ -11,12 +11,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import html
 import json
 import re
 from importlib import resources
 from pathlib import Path
 
 import jinja2
+import jinja2.sandbox
 import markdown
 import markdown.extensions
 import markdown.treeprocessors
@@ -297,8 +299,12 @@ def _routing_data(flow: Flow) -> dict:
 
 def _script_json(data) -> str:
     """Serialise ``data`` for a ``<script type="application/json">`` element."""
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return text.replace("</", "<\\/")
+    text = json.dumps(
+        data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False
+    )
+    # Inside <script>, "</script" and "<!--" change how the element ends, so
+    # no "<" is left as it is; JSON reads the escapes as the same text.
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _browser_messages(flow: Flow, step: Step, lang: str) -> dict:
@@ -362,7 +368,10 @@ def _make_environment(flow: Flow | None) -> jinja2.Environment:
     loaders = [jinja2.FileSystemLoader(str(PACKAGE_TEMPLATES))]
     if flow is not None and (flow.folder / "templates").is_dir():
         loaders.insert(0, jinja2.FileSystemLoader(str(flow.folder / "templates")))
-    environment = jinja2.Environment(
+    # A flow's own templates come with the flow, from whoever edits steps/,
+    # so they run sandboxed: no access to Python internals from a template.
+    kind = jinja2.Environment if flow is None else jinja2.sandbox.SandboxedEnvironment
+    environment = kind(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         trim_blocks=True,
@@ -410,6 +419,18 @@ SAFE_URL = re.compile(r"^(https?:|mailto:|tel:|#|/|\.{0,2}/|[^:/?#]+(?:[/?#]|$))
 """Link targets a body may use: web, mail and phone links and relative paths."""
 
 
+def is_safe_url(target: str) -> bool:
+    """Whether a body may link to ``target``.
+
+    Character references and the whitespace and control characters that
+    browsers skip are decoded and removed first: "&#106;avascript:" and
+    "java&#x09;script:" are javascript: links to a browser.
+    """
+    decoded = html.unescape(html.unescape(target))
+    cleaned = "".join(ch for ch in decoded if ch.isprintable() and not ch.isspace())
+    return bool(SAFE_URL.match(cleaned))
+
+
 class _SafeLinks(markdown.treeprocessors.Treeprocessor):
     """Drop link and image targets with other schemes, such as javascript:."""
 
@@ -417,7 +438,7 @@ class _SafeLinks(markdown.treeprocessors.Treeprocessor):
         for element in root.iter():
             for attribute in ("href", "src"):
                 value = element.get(attribute)
-                if value is not None and not SAFE_URL.match(value.strip()):
+                if value is not None and not is_safe_url(value):
                     del element.attrib[attribute]
 
 

@@ -30,6 +30,15 @@ log = logging.getLogger(__name__)
 PACKAGE_STATIC = Path(str(resources.files("stappen").joinpath("static")))
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+SITE_MARKER = ".stappen-site"
+"""A file every build writes, so that the next build knows the folder is its
+own and may delete files in it that it no longer writes."""
+
+MARKER_TEXT = (
+    b"This folder is written by the Stappen build (python build.py build).\n"
+    b"Files in it that the build does not write are deleted at the next build.\n"
+)
+
 VENDOR_FILES = {
     "assets/vendor/utrecht/index.css": "@utrecht/component-library-css/dist/index.css",
     "assets/vendor/json-logic/logic.js": "json-logic-js/logic.js",
@@ -79,7 +88,7 @@ def collect_assets(flows: list[Flow], previous=None, changed=()) -> dict[str, As
     Graphs of flows not in ``changed`` are taken from ``previous``, the
     assets of an earlier build, when it has them.
     """
-    assets = {".nojekyll": Asset(None, b"")}
+    assets = {".nojekyll": Asset(None, b""), SITE_MARKER: Asset(None, MARKER_TEXT)}
     modules = node_modules()
     for site_path, package_path in VENDOR_FILES.items():
         assets[site_path] = Asset(modules / package_path)
@@ -163,6 +172,12 @@ class SiteContent:
                 html = self.renderer.render(page)
             except jinja2.TemplateError as error:
                 raise StappenError(_template_problem(page, error)) from error
+            except RecursionError as error:
+                raise StappenError(
+                    f"{page.template}: rendering page {page.path!r} failed: the "
+                    "templates include or extend each other without end; fix the "
+                    "template"
+                ) from error
             return html.encode(), "text/html"
         if path == "404.html":
             return self.renderer.render_not_found().encode(), "text/html"

@@ -46,11 +46,30 @@ def test_build_refuses_out_over_steps(steps_copy, capsys):
 
 
 def test_build_removes_stale_files(steps_copy, capsys):
+    cli.main(["build", "--steps", str(steps_copy), "--out", "site"])
     stale = Path("site/nl/demo/oud/index.html")
     stale.parent.mkdir(parents=True)
     stale.write_text("old", encoding="utf-8")
     cli.main(["build", "--steps", str(steps_copy), "--out", "site"])
     assert not stale.exists()
+
+
+def test_build_refuses_folder_of_other_files(steps_copy, capsys):
+    notes = Path("docs/notes.md")
+    notes.parent.mkdir()
+    notes.write_text("mine", encoding="utf-8")
+    status = cli.main(["build", "--steps", str(steps_copy), "--out", "docs"])
+    assert status == 1
+    assert "holds files that no Stappen build wrote (such as 'notes.md')" in (
+        capsys.readouterr().err
+    )
+    assert notes.read_text(encoding="utf-8") == "mine"
+
+
+def test_build_refuses_parent_folder(steps_copy, capsys):
+    status = cli.main(["build", "--steps", str(steps_copy), "--out", ".."])
+    assert status == 1
+    assert "contains the working folder" in capsys.readouterr().err
 
 
 def test_build_keeps_unchanged_files(steps_copy, capsys):

@@ -111,4 +111,54 @@ def test_closing_script_in_title_stays_in_json(steps_copy, capsys):
     cli.main(["build", "--steps", str(steps_copy), "--out", "site"])
     page = Path("site/nl/demo/controleren/index.html").read_text(encoding="utf-8")
     assert "</script><b>x" not in page
-    assert "<\\/script><b>x" in page
+    assert "\\u003c/script\\u003e\\u003cb\\u003ex" in page
+
+
+def test_override_runs_sandboxed(steps_copy, capsys):
+    _override(
+        steps_copy,
+        "steps/outcome.html",
+        "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+    )
+    status = cli.main(["build", "--steps", str(steps_copy), "--out", "site"])
+    error = capsys.readouterr().err
+    assert status == 1
+    assert "unsafe" in error
+    assert "uid=" not in error
+
+
+def test_override_symlink_outside_rejected(steps_copy, tmp_path, capsys):
+    secret = tmp_path / "secret.html"
+    secret.write_text("geheim", encoding="utf-8")
+    link = steps_copy / "demo" / "templates" / "steps" / "outcome.html"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(secret)
+    status = cli.main(["build", "--steps", str(steps_copy), "--out", "site"])
+    assert status == 1
+    assert "is a symbolic link to a file outside" in capsys.readouterr().err
+    assert not Path("site/nl/demo/geen-recht/index.html").exists()
+
+
+def test_script_link_with_references_dropped(steps_copy, capsys):
+    _replace_in_flow(
+        steps_copy,
+        "Vraag de toeslag aan bij de gemeente.",
+        '"[Lees](&#106;avascript:x) [meer](jav&#x09;ascript:y)"',
+    )
+    status = cli.main(["build", "--steps", str(steps_copy), "--out", "site"])
+    page = Path("site/nl/demo/misschien-recht/index.html").read_text(encoding="utf-8")
+    assert status == 0
+    assert "avascript" not in page
+    assert "link target '&#106;avascript:x' is not allowed" in capsys.readouterr().err
+
+
+def test_comment_opener_in_text_keeps_scripts(steps_copy, capsys):
+    _replace_in_flow(
+        steps_copy,
+        "label: {nl: Ergens anders, en: Somewhere else}",
+        'label: {nl: "Ergens <!--<script>", en: Somewhere else}',
+    )
+    cli.main(["build", "--steps", str(steps_copy), "--out", "site"])
+    page = Path("site/nl/demo/controleren/index.html").read_text(encoding="utf-8")
+    assert "<!--<script>" not in page
+    assert page.count("</script>") == page.count("<script")
