@@ -12,7 +12,7 @@ from stappen.errors import InvalidFlows, Problems, StappenError
 from stappen.flows import load_flow, load_flows
 from stappen.freezing import freeze, freeze_paths
 from stappen.model import Flow
-from stappen.rendering import clear_template_cache
+from stappen.rendering import clear_template_cache, forget_flow_templates
 from stappen.site import SITE_MARKER, SiteContent
 
 log = logging.getLogger(__name__)
@@ -158,6 +158,7 @@ class SiteBuilder:
         problems = Problems()
         updated = dict(self.flows)
         for folder in folders:
+            forget_flow_templates(folder)
             flow = load_flow(folder, problems) if folder.is_dir() else None
             if flow is None:
                 updated.pop(folder.name, None)

@@ -50,7 +50,7 @@ ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def check_flow(flow: Flow, problems: Problems) -> None:
     """Run every whole-flow check on ``flow``, adding to ``problems``."""
-    if flow.start in flow.skipped_steps:
+    if not isinstance(flow.start, str) or flow.start in flow.skipped_steps:
         return
     if flow.start not in flow.steps:
         _error(
@@ -286,30 +286,45 @@ def _successors(flow: Flow, step_id: str) -> list[str]:
     return [t for t in flow.steps[step_id].targets if t in flow.steps]
 
 
+def _depth_first(flow: Flow, roots):
+    """Walk the steps depth first without recursion, so that long flows fit.
+
+    Yields ("enter", id) when a step is first reached, ("back", id) for a
+    route to a step whose walk is still open (a cycle), and ("leave", id)
+    when every step after it is done.
+    """
+    state: dict[str, str] = {}
+    for root in roots:
+        if root in state:
+            continue
+        state[root] = "open"
+        yield "enter", root
+        stack = [(root, iter(_successors(flow, root)))]
+        while stack:
+            step_id, targets = stack[-1]
+            target = next(targets, None)
+            if target is None:
+                stack.pop()
+                state[step_id] = "done"
+                yield "leave", step_id
+            elif state.get(target) == "open":
+                yield "back", target
+            elif target not in state:
+                state[target] = "open"
+                yield "enter", target
+                stack.append((target, iter(_successors(flow, target))))
+
+
 def _find_cycle(flow: Flow) -> list[str] | None:
     """Return one cycle of steps as a list, or None when the graph has none."""
-    state: dict[str, str] = {}
-    stack: list[str] = []
-
-    def visit(step_id: str) -> list[str] | None:
-        state[step_id] = "open"
-        stack.append(step_id)
-        for target in _successors(flow, step_id):
-            if state.get(target) == "open":
-                return stack[stack.index(target) :] + [target]
-            if target not in state:
-                found = visit(target)
-                if found:
-                    return found
-        stack.pop()
-        state[step_id] = "done"
-        return None
-
-    for step_id in flow.steps:
-        if step_id not in state:
-            found = visit(step_id)
-            if found:
-                return found
+    path: list[str] = []
+    for event, step_id in _depth_first(flow, list(flow.steps)):
+        if event == "enter":
+            path.append(step_id)
+        elif event == "leave":
+            path.pop()
+        else:
+            return path[path.index(step_id) :] + [step_id]
     return None
 
 
@@ -374,17 +389,9 @@ def _check_ends(flow: Flow, problems: Problems) -> None:
 
 
 def _topological_order(flow: Flow) -> list[str]:
-    order: list[str] = []
-    done: set[str] = set()
-
-    def visit(step_id: str) -> None:
-        done.add(step_id)
-        for target in _successors(flow, step_id):
-            if target not in done:
-                visit(target)
-        order.append(step_id)
-
-    visit(flow.start)
+    order = [
+        step for event, step in _depth_first(flow, [flow.start]) if event == "leave"
+    ]
     return order[::-1]
 
 
@@ -463,14 +470,26 @@ def _check_translations(flow: Flow, problems: Problems) -> None:
         if texts is None:
             continue
         for lang in flow.languages:
-            if not texts.get(lang, "").strip():
-                name = LANGUAGE_NAMES.get(lang, lang)
+            if texts.get(lang, "").strip():
+                continue
+            name = LANGUAGE_NAMES.get(lang, lang)
+            default = LANGUAGE_NAMES.get(flow.default_language, flow.default_language)
+            if lang == flow.default_language:
+                _error(
+                    flow,
+                    step,
+                    field,
+                    f"missing {name} text, the flow's first language, which "
+                    f"pages fall back to; add '{lang}:'",
+                    problems,
+                )
+            else:
                 _warning(
                     flow,
                     step,
                     field,
                     f"missing {name} text; add '{lang}:' (until then the "
-                    f"{LANGUAGE_NAMES[flow.default_language]} text is shown)",
+                    f"{default} text is shown)",
                     problems,
                 )
         for lang in texts:

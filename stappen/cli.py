@@ -66,7 +66,9 @@ def _make_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="preview with live reload")
     _add_site_options(serve, default_base="/")
-    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    serve.add_argument(
+        "--port", type=_port, default=8000, help="port, 1 to 65535 (default: 8000)"
+    )
     serve.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
     )
@@ -100,6 +102,18 @@ def _make_parser() -> argparse.ArgumentParser:
     )
     test.set_defaults(command=run_test)
     return parser
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"expected a port from 1 to 65535, got {text!r}"
+        )
+    return port
 
 
 def _add_strict(parser: argparse.ArgumentParser) -> None:

@@ -13,6 +13,8 @@ import functools
 import hashlib
 import json
 import logging
+import math
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -126,7 +128,11 @@ def load_flow(folder: Path, problems: Problems) -> Flow | None:
         return None
 
     _check_flow_id(folder, problems)
+    unusable = _check_values(document, document.data, (), problems)
     bad_steps, top_level_valid = _check_schema(document, problems)
+    bad_steps |= {path[1] for path in unusable if len(path) > 1 and path[0] == "steps"}
+    if any(len(path) < 2 or path[0] != "steps" for path in unusable):
+        return None
     if not top_level_valid:
         return None
 
@@ -137,6 +143,8 @@ def load_flow(folder: Path, problems: Problems) -> Flow | None:
     for index, raw in enumerate(data["steps"]):
         line = document.line(("steps", index, "id"))
         if not _check_id(document, raw, line, first_lines, problems):
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                skipped.add(raw["id"])
             continue
         if index in bad_steps:
             skipped.add(raw["id"])
@@ -188,6 +196,44 @@ def _check_id(document, raw, line, first_lines, problems: Problems) -> bool:
         )
         return False
     return True
+
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _check_values(document, value, path: tuple, problems: Problems) -> list[tuple]:
+    """Report numbers that are not finite and texts with control characters,
+    which no page or condition can use; return the paths of those values."""
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        message = _value_problem(value)
+        if message is None:
+            return []
+        step, field = _locate(document.data, path)
+        problems.error(
+            document.path, document.line(path), message, step=step, field=field
+        )
+        return [path]
+    found = []
+    for key, item in items:
+        found += _check_values(document, item, (*path, key), problems)
+    return found
+
+
+def _value_problem(value) -> str | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"expected a finite number, got {value}; write a number"
+    if isinstance(value, str):
+        match = CONTROL_CHARACTERS.search(value)
+        if match:
+            return (
+                f"the text contains the control character U+{ord(match.group()):04X}"
+                ", which a page cannot show; remove it"
+            )
+    return None
 
 
 def _check_flow_id(folder: Path, problems: Problems) -> None:

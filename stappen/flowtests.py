@@ -144,7 +144,7 @@ def _read_case(flow, document, index, raw, problems) -> FlowTest | None:
             "the step expected after it",
         )
     for field in ("at", "next", "outcome"):
-        _check_step_ref(flow, raw.get(field), field, report)
+        _check_step_ref(flow, raw.get(field), (field,), report)
     steps_path = raw.get("path")
     if steps_path is not None:
         if not isinstance(steps_path, list):
@@ -156,7 +156,7 @@ def _read_case(flow, document, index, raw, problems) -> FlowTest | None:
             steps_path = None
         else:
             for position, step_id in enumerate(steps_path):
-                _check_step_ref(flow, step_id, f"path.{position}", report)
+                _check_step_ref(flow, step_id, ("path", position), report)
     if raw.get("outcome") is not None:
         outcome = flow.steps.get(raw["outcome"])
         if outcome is not None and not outcome.is_end:
@@ -191,6 +191,11 @@ class _Reporter:
         self.label = None
         self.failed = False
 
+    def skip(self) -> None:
+        """Leave the case out without a message: it names a step whose own
+        errors are reported already."""
+        self.failed = True
+
     def error(self, field_path: tuple, message: str, *, key_line=False) -> None:
         full = (*self.path, *field_path)
         line = self.document.key_line(full) if key_line else self.document.line(full)
@@ -205,16 +210,13 @@ class _Reporter:
         self.failed = True
 
 
-def _check_step_ref(flow: Flow, value, field: str, report: _Reporter) -> None:
+def _check_step_ref(flow: Flow, value, field: tuple, report: _Reporter) -> None:
     if value is None:
         return
-    if not isinstance(value, str) or value not in flow.steps:
-        report.error(
-            tuple(field.split("."))
-            if "." not in field
-            else ("path", int(field.split(".")[1])),
-            f"step {value!r} does not exist in flow {flow.id!r}",
-        )
+    if isinstance(value, str) and value in flow.skipped_steps:
+        report.skip()
+    elif not isinstance(value, str) or value not in flow.steps:
+        report.error(field, f"step {value!r} does not exist in flow {flow.id!r}")
 
 
 def _read_answers(flow: Flow, answers, report: _Reporter) -> dict:
@@ -223,6 +225,9 @@ def _read_answers(flow: Flow, answers, report: _Reporter) -> dict:
         return {}
     for step_id, value in answers.items():
         step = flow.steps.get(step_id)
+        if step_id in flow.skipped_steps:
+            report.skip()
+            continue
         if step is None or step.kind != "question":
             report.error(
                 ("answers", step_id),

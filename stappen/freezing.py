@@ -20,7 +20,7 @@ import os
 import warnings
 from pathlib import Path
 
-from flask_frozen import Freezer, MimetypeMismatchWarning
+from flask_frozen import Freezer, MimetypeMismatchWarning, MissingURLGeneratorWarning
 
 from stappen.site import SiteContent, create_site_app
 
@@ -78,6 +78,8 @@ def _freeze_urls(content, destination: Path, entries, *, remove_extra: bool) -> 
     freezer.register_generator(lambda: iter(entries))
     with warnings.catch_warnings():
         warnings.simplefilter("error", MimetypeMismatchWarning)
+        # Freezing a few changed paths leaves out the others on purpose.
+        warnings.simplefilter("ignore", MissingURLGeneratorWarning)
         written = freezer.freeze()
     return len(written)
 

@@ -20,11 +20,11 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
-from werkzeug.serving import run_simple
+from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from stappen.building import SiteBuilder
-from stappen.errors import InvalidFlows
+from stappen.errors import InvalidFlows, StappenError
 from stappen.rendering import PACKAGE_TEMPLATES
 from stappen.site import PACKAGE_STATIC
 
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "__stappen__/events"
 DEBOUNCE_SECONDS = 0.15
+CHANGE_EVENTS = {"created", "deleted", "modified", "moved", "closed"}
+"""Watchdog events that change a file; reading one ("opened") does not."""
 KEEPALIVE_SECONDS = 15
 
 RELOAD_SCRIPT = """<script>
@@ -49,7 +51,12 @@ RELOAD_SCRIPT = """<script>
         "border-top:4px solid #b3261e;font:14px/1.4 monospace;white-space:pre-wrap";
       document.body.append(box);
     }
-    box.textContent = JSON.parse(event.data).join("\\n");
+    const lines = JSON.parse(event.data);
+    if (!lines.length) {
+      box.remove();
+      return;
+    }
+    box.textContent = lines.join("\\n");
   });
 })();
 </script>"""
@@ -102,10 +109,14 @@ class PreviewApp:
         return self._file(relative)
 
     def _file(self, relative: str) -> Response:
-        target = (self.out_dir / relative).resolve()
+        try:
+            target = (self.out_dir / relative).resolve()
+            is_dir = target.is_dir()
+        except (OSError, ValueError):
+            return self._not_found()
         if not target.is_relative_to(self.out_dir):
             return self._not_found()
-        if target.is_dir():
+        if is_dir:
             if not relative.endswith("/") and relative:
                 return Response(
                     status=301, headers={"Location": self.prefix + relative + "/"}
@@ -164,6 +175,8 @@ class _ChangeHandler(FileSystemEventHandler):
         self.event = threading.Event()
 
     def on_any_event(self, event) -> None:
+        if event.event_type not in CHANGE_EVENTS:
+            return
         if event.is_directory and event.event_type == "modified":
             return
         paths = [event.src_path, getattr(event, "dest_path", "")]
@@ -191,13 +204,20 @@ def rebuild_loop(builder: SiteBuilder, handler: _ChangeHandler, broadcaster):
             paths = builder.rebuild(changed)
         except InvalidFlows as error:
             lines = [str(problem) for problem in error.problems]
-            for line in lines:
-                log.error("%s", line)
-            broadcaster.send("problems", lines)
+            _report_problems(lines, broadcaster)
+            continue
+        except StappenError as error:
+            _report_problems([str(error)], broadcaster)
             continue
         seconds = time.perf_counter() - started
         log.info("Rebuilt %d files in %.0f ms", len(paths), seconds * 1000)
-        broadcaster.send("reload", paths)
+        broadcaster.send("reload" if paths else "problems", paths)
+
+
+def _report_problems(lines: list[str], broadcaster: Broadcaster) -> None:
+    for line in lines:
+        log.error("%s", line)
+    broadcaster.send("problems", lines)
 
 
 def _ignored(path: Path) -> bool:
@@ -230,16 +250,20 @@ def serve(
         target=rebuild_loop, args=(builder, handler, broadcaster), daemon=True
     ).start()
 
+    app = PreviewApp(out_dir, prefix, broadcaster)
+    try:
+        server = make_server(host, port, app, threaded=True)
+    except OSError as error:
+        observer.stop()
+        raise StappenError(
+            f"cannot listen on {host}:{port}: {error.strerror}; choose another "
+            "--port or --host"
+        ) from error
     print(f"Serving {out_dir} at http://{host}:{port}{prefix} (Ctrl+C stops)")
     try:
-        run_simple(
-            host,
-            port,
-            PreviewApp(out_dir, prefix, broadcaster),
-            threaded=True,
-            use_reloader=False,
-        )
+        server.serve_forever()
     finally:
+        server.server_close()
         observer.stop()
 
 

@@ -163,7 +163,9 @@ class Renderer:
     def _flow_fingerprint(self, flow: Flow) -> str:
         if flow.id not in self._fingerprints:
             positions = sorted(self.positions(flow).items())
-            text = repr((_flow_summary(flow), positions)) + self.flow_data(flow)
+            text = repr(
+                (_flow_summary(flow), positions, _templates_state(flow))
+            ) + self.flow_data(flow)
             self._fingerprints[flow.id] = digest(text)
         return self._fingerprints[flow.id]
 
@@ -356,6 +358,27 @@ def _answer_data(step: Step) -> dict:
 _ENVIRONMENTS: dict[str, jinja2.Environment] = {}
 """Jinja environments by flow folder ("" for Stappen's own templates), kept
 between builds so that a rebuild does not compile the templates again."""
+
+
+def _templates_state(flow: Flow) -> list[tuple]:
+    """Describe the flow's own template files by name, size and change time."""
+    folder = flow.folder / "templates"
+    if not folder.is_dir():
+        return []
+    return sorted(
+        (
+            path.relative_to(folder).as_posix(),
+            path.stat().st_size,
+            path.stat().st_mtime_ns,
+        )
+        for path in folder.rglob("*")
+        if path.is_file()
+    )
+
+
+def forget_flow_templates(flow_folder: Path) -> None:
+    """Forget a flow's compiled templates, so that edits to them are read."""
+    _ENVIRONMENTS.pop(str(flow_folder), None)
 
 
 def clear_template_cache() -> None:
