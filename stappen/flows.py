@@ -209,7 +209,7 @@ def _check_values(document, value, path: tuple, problems: Problems) -> list[tupl
     elif isinstance(value, list):
         items = enumerate(value)
     else:
-        message = _value_problem(value)
+        message = _value_problem(document, path, value)
         if message is None:
             return []
         step, field = _locate(document.data, path)
@@ -223,9 +223,10 @@ def _check_values(document, value, path: tuple, problems: Problems) -> list[tupl
     return found
 
 
-def _value_problem(value) -> str | None:
+def _value_problem(document, path: tuple, value) -> str | None:
     if isinstance(value, float) and not math.isfinite(value):
-        return f"expected a finite number, got {value}; write a number"
+        got = describe(document, path, value)
+        return f"expected a finite number, got {got}; write a number"
     if isinstance(value, str):
         match = CONTROL_CHARACTERS.search(value)
         if match:

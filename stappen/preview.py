@@ -51,12 +51,11 @@ RELOAD_SCRIPT = """<script>
         "border-top:4px solid #b3261e;font:14px/1.4 monospace;white-space:pre-wrap";
       document.body.append(box);
     }
-    const lines = JSON.parse(event.data);
-    if (!lines.length) {
-      box.remove();
-      return;
-    }
-    box.textContent = lines.join("\\n");
+    box.textContent = JSON.parse(event.data).join("\\n");
+  });
+  source.addEventListener("unchanged", () => {
+    const box = document.getElementById("stappen-preview-problems");
+    if (box) box.remove();
   });
 })();
 </script>"""
@@ -211,7 +210,7 @@ def rebuild_loop(builder: SiteBuilder, handler: _ChangeHandler, broadcaster):
             continue
         seconds = time.perf_counter() - started
         log.info("Rebuilt %d files in %.0f ms", len(paths), seconds * 1000)
-        broadcaster.send("reload" if paths else "problems", paths)
+        broadcaster.send("reload" if paths else "unchanged", paths)
 
 
 def _report_problems(lines: list[str], broadcaster: Broadcaster) -> None:

@@ -117,6 +117,9 @@ class Renderer:
         self._positions: dict[str, dict[str, tuple[int, int]]] = {}
         self._fingerprints: dict[str, str] = {}
         self._step_fingerprints: dict[int, str] = {}
+        # Taken now: a fingerprint computed later must still describe the
+        # templates this renderer was made with.
+        self._templates = {flow.id: _templates_state(flow) for flow in flows}
 
     def render(self, page: Page) -> str:
         environment = self.environment(page.flow)
@@ -164,7 +167,7 @@ class Renderer:
         if flow.id not in self._fingerprints:
             positions = sorted(self.positions(flow).items())
             text = repr(
-                (_flow_summary(flow), positions, _templates_state(flow))
+                (_flow_summary(flow), positions, self._templates[flow.id])
             ) + self.flow_data(flow)
             self._fingerprints[flow.id] = digest(text)
         return self._fingerprints[flow.id]

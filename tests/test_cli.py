@@ -134,3 +134,30 @@ def test_acceptance_script_passes(tmp_path):
     )
     assert "FAIL" not in result.stdout, result.stdout
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_validate_long_flow(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    lines = [
+        "stappen: 1",
+        "title: {nl: L, en: L}",
+        "organisation:",
+        "  name: {nl: G, en: G}",
+        "steps:",
+    ]
+    count = 3000
+    for index in range(count):
+        following = f"s{index + 1}" if index + 1 < count else "einde"
+        lines += [
+            f"  - id: s{index}",
+            "    kind: content",
+            "    title: {nl: T, en: T}",
+            f"    next: {following}",
+        ]
+    lines += ["  - id: einde", "    kind: outcome", "    title: {nl: E, en: E}"]
+    folder = Path("steps/lang")
+    folder.mkdir(parents=True)
+    (folder / "flow.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    status = cli.main(["validate", "steps"])
+    assert status == 0
+    assert capsys.readouterr().out == "1 flows, 3001 steps: valid, 0 warnings.\n"

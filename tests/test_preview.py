@@ -75,6 +75,14 @@ def _get(url: str) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
+def _next_change(events: queue.Queue) -> str:
+    """Return the next event that reports a change: reload or problems."""
+    while True:
+        event = events.get(timeout=15)
+        if event != "unchanged":
+            return event
+
+
 def _listen(base: str) -> queue.Queue:
     """Collect the names of server-sent events in a background thread."""
     events: queue.Queue = queue.Queue()
@@ -111,7 +119,7 @@ def test_preview_reloads_after_edit(preview):
     events = _listen(base)
     flow = steps / "demo" / "flow.yaml"
     flow.write_text(flow.read_text(encoding="utf-8").replace("Welkom,", "Hallo,"))
-    assert events.get(timeout=15) == "reload"
+    assert _next_change(events) == "reload"
     _, body = _get(base + PREFIX + "nl/demo/welkom/")
     assert '<h1 class="utrecht-heading-1">Hallo</h1>' in body
 
@@ -123,7 +131,29 @@ def test_preview_shows_problems_and_keeps_site(preview):
     flow.write_text(
         flow.read_text(encoding="utf-8").replace("next: woonplaats", "next: nergens")
     )
-    assert events.get(timeout=15) == "problems"
+    assert _next_change(events) == "problems"
     status, body = _get(base + PREFIX + "nl/demo/welkom/")
     assert status == 200
     assert "Welkom" in body
+
+
+def test_preview_bad_path_not_found(preview):
+    base, _ = preview
+    status, _ = _get(base + PREFIX + "%00")
+    long_status, _ = _get(base + PREFIX + "a" * 300 + "/")
+    assert status == 404
+    assert long_status == 404
+
+
+def test_preview_reloads_after_flow_template_edit(preview):
+    base, steps = preview
+    events = _listen(base)
+    template = steps / "demo" / "templates" / "steps" / "outcome.html"
+    template.parent.mkdir(parents=True)
+    template.write_text(
+        '{% extends "steps/_step.html" %}{% block step %}<p>Eigen</p>{% endblock %}',
+        encoding="utf-8",
+    )
+    assert _next_change(events) == "reload"
+    _, body = _get(base + PREFIX + "nl/demo/geen-recht/")
+    assert "<p>Eigen</p>" in body
