@@ -16,7 +16,7 @@ import jinja2
 
 from stappen import logic, routing
 from stappen.errors import Problems
-from stappen.model import Flow, Step
+from stappen.model import SPECIAL_KINDS, Flow, Step
 from stappen.rendering import is_safe_url, template_names
 from stappen.yamlload import read_text_strict
 
@@ -75,6 +75,11 @@ def check_flow(flow: Flow, problems: Problems) -> None:
     _check_ends(flow, problems)
     if not cycle:
         _check_conditions(flow, problems)
+
+
+def _with_article(word: str) -> str:
+    """Put "a" or "an" before ``word``: "an amount", "a choice"."""
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
 def _error(flow, step, field, message, problems, *, line=None):
@@ -138,7 +143,30 @@ def _check_routes_order(flow: Flow, step: Step, problems: Problems) -> None:
         )
 
 
+def _check_kind_fields(flow: Flow, step: Step, problems: Problems) -> None:
+    """Warn about fields that the step's kind does not use."""
+    if step.tone != "neutral" and step.kind != "outcome":
+        _warning(
+            flow,
+            step,
+            "tone",
+            f"{_with_article(step.kind)} step has no tone; only "
+            "outcomes do, so remove it",
+            problems,
+        )
+    if step.settings and step.kind not in SPECIAL_KINDS:
+        _warning(
+            flow,
+            step,
+            "settings",
+            f"{_with_article(step.kind)} step has no settings; "
+            f"only {', '.join(SPECIAL_KINDS)} steps do, so remove them",
+            problems,
+        )
+
+
 def _check_answer(flow: Flow, step: Step, problems: Problems) -> None:
+    _check_kind_fields(flow, step, problems)
     answer = step.answer
     if step.kind != "question":
         if answer is not None:
@@ -146,8 +174,8 @@ def _check_answer(flow: Flow, step: Step, problems: Problems) -> None:
                 flow,
                 step,
                 "answer",
-                f"a {step.kind} step asks nothing; remove 'answer' or make it "
-                "a question",
+                f"{_with_article(step.kind)} step asks nothing; remove 'answer' or "
+                "make it a question",
                 problems,
             )
         return
@@ -158,7 +186,7 @@ def _check_answer(flow: Flow, step: Step, problems: Problems) -> None:
             flow,
             step,
             "answer.options",
-            f"a {answer.type} answer needs 'options' to choose from",
+            f"{_with_article(answer.type)} answer needs 'options' to choose from",
             problems,
         )
     if not has_options and answer.options:
@@ -166,8 +194,8 @@ def _check_answer(flow: Flow, step: Step, problems: Problems) -> None:
             flow,
             step,
             "answer.options",
-            f"a {answer.type} answer has no options; remove 'options' or use "
-            "type choice",
+            f"{_with_article(answer.type)} answer has no options; remove 'options' "
+            "or use type choice",
             problems,
         )
     _check_option_values(flow, step, problems)
@@ -213,7 +241,7 @@ def _check_bounds(flow: Flow, step: Step, problems: Problems) -> None:
                     flow,
                     step,
                     f"answer.{name}",
-                    f"expected a date written as YYYY-MM-DD in quotes, got {value!r}",
+                    _date_problem(value),
                     problems,
                 )
                 bounds[name] = None
@@ -222,7 +250,7 @@ def _check_bounds(flow: Flow, step: Step, problems: Problems) -> None:
                 flow,
                 step,
                 f"answer.{name}",
-                f"a {answer.type} answer has no {name}; remove it",
+                f"{_with_article(answer.type)} answer has no {name}; remove it",
                 problems,
             )
             bounds[name] = None
@@ -235,6 +263,12 @@ def _check_bounds(flow: Flow, step: Step, problems: Problems) -> None:
             f"min {low!r} is above max {high!r}; swap them",
             problems,
         )
+
+
+def _date_problem(value) -> str:
+    if isinstance(value, str) and ISO_DATE.match(value):
+        return f"{value!r} is not a date in the calendar; correct the day or month"
+    return f"expected a date written as YYYY-MM-DD in quotes, got {value!r}"
 
 
 def _is_iso_date(value) -> bool:
@@ -276,7 +310,7 @@ def _check_error_keys(flow: Flow, step: Step, problems: Problems) -> None:
                 flow,
                 step,
                 f"errors.{key}",
-                f"a {step.answer.type} answer never shows error {key!r}; "
+                f"{_with_article(step.answer.type)} answer never shows error {key!r}; "
                 f"its errors are {', '.join(sorted(known))}",
                 problems,
             )

@@ -39,6 +39,9 @@ FLOW_FILE = "flow.yaml"
 DEFAULT_LANGUAGES = ("nl", "en")
 DEFAULT_THEME = "voorbeeld"
 
+ID_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"
+"""The pattern of step ids and option values in the schema."""
+
 TYPE_NAMES = {
     "string": "a text",
     "object": "a mapping",
@@ -239,13 +242,13 @@ def _value_problem(document, path: tuple, value) -> str | None:
 
 def _check_flow_id(folder: Path, problems: Problems) -> None:
     name = folder.name
-    valid = name.isascii() and name.replace("-", "").isalnum() and name.islower()
-    if not valid:
+    if not re.fullmatch(ID_PATTERN, name):
         problems.error(
             folder,
             None,
             f"flow folder name {name!r} is not a valid page path: expected lowercase "
-            "ASCII letters, digits and hyphens; rename the folder",
+            "ASCII letters, digits and single hyphens; rename the folder to "
+            f"{slugify(name) or 'a name like mijn-flow'!r}",
         )
 
 
@@ -287,9 +290,15 @@ def _leaf_errors(error):
 def _report(document: YamlDocument, error, problems: Problems) -> None:
     path = tuple(error.absolute_path)
     step, field = _locate(document.data, path)
+    if error.validator == "additionalProperties":
+        for name, message, line in _explain_unknown(document, error, path):
+            inner = name if field is None else f"{field}.{name}"
+            problems.error(document.path, line, message, step=step, field=inner)
+        return
     message, line = _explain(document, error, path)
-    if field is None and error.validator in ("required", "additionalProperties"):
-        field = _missing_or_unknown(error)
+    if error.validator == "required":
+        name = _required_name(error)
+        field = name if field is None else f"{field}.{name}"
     if error.validator == "not":
         field = "next" if field is None else f"{field}.next"
     problems.error(document.path, line, message, step=step, field=field)
@@ -308,11 +317,8 @@ def _locate(data, path: tuple) -> tuple[str | None, str | None]:
     return step, field
 
 
-def _missing_or_unknown(error) -> str | None:
-    if error.validator == "required":
-        return error.message.split("'")[1]
-    extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-    return extra[0] if len(extra) == 1 else None
+def _required_name(error) -> str:
+    return error.message.split("'")[1]
 
 
 def _explain(document: YamlDocument, error, path: tuple) -> tuple[str, int | None]:
@@ -323,10 +329,7 @@ def _explain(document: YamlDocument, error, path: tuple) -> tuple[str, int | Non
     schema = error.schema
 
     if kind == "required":
-        name = error.message.split("'")[1]
-        return _explain_required(name, error.instance), line
-    if kind == "additionalProperties":
-        return _explain_unknown(document, error, path)
+        return _explain_required(_required_name(error), error.instance), line
     if kind == "type":
         return f"expected {_type_names(schema['type'])}, got {got}", line
     if kind == "enum":
@@ -334,7 +337,7 @@ def _explain(document: YamlDocument, error, path: tuple) -> tuple[str, int | Non
     if kind == "const":
         return f"expected {schema['const']!r}, got {got}", line
     if kind == "pattern":
-        return _explain_pattern(error.instance, got), line
+        return _explain_pattern(schema["pattern"], path, error.instance, got), line
     if kind == "not":
         return (
             "an outcome ends the flow and has no 'next'; remove 'next' or "
@@ -342,40 +345,77 @@ def _explain(document: YamlDocument, error, path: tuple) -> tuple[str, int | Non
         ), document.key_line((*path, "next"))
     if kind == "oneOf":
         return f"expected a step id or a list of routes, got {got}", line
-    if kind in ("minItems", "minProperties"):
-        return f"expected at least {error.validator_value}, got {got}", line
+    if kind in LIMIT_MESSAGES:
+        return LIMIT_MESSAGES[kind].format(limit=error.validator_value, got=got), line
     if kind == "maxProperties":
         return (
             f"expected one operator per condition, got {got}; combine "
             'conditions with {"and": [...]} or {"or": [...]}'
         ), line
     if kind == "uniqueItems":
-        return f"expected no duplicates, got {got}", line
+        return _explain_duplicates(error.instance, got), line
     return f"{error.message}; got {got}", line
+
+
+LIMIT_MESSAGES = {
+    "minItems": "expected a list of at least {limit} items, got {got}",
+    "minProperties": "expected a mapping with at least {limit} entries, got {got}",
+    "maxLength": "expected at most {limit} characters, got {got}",
+    "minLength": "expected at least {limit} characters, got {got}",
+    "minimum": "expected a number of at least {limit}, got {got}",
+    "maximum": "expected a number of at most {limit}, got {got}",
+}
+
+
+def _explain_duplicates(values: list, got: str) -> str:
+    seen, repeated = [], []
+    for value in values:
+        if value in seen and value not in repeated:
+            repeated.append(value)
+        seen.append(value)
+    names = ", ".join(repr(value) for value in repeated)
+    return f"expected each value once, got {names} more than once; remove the copy"
 
 
 def _explain_required(name: str, instance) -> str:
     kind = instance.get("kind") if isinstance(instance, dict) else None
     if name == "next" and kind:
-        return f"missing field 'next': a {kind} step needs the id of the next step"
+        return f"missing: {_article(kind)} {kind} step needs the id of the next step"
     if name == "answer":
-        return "missing field 'answer': a question step needs an answer type"
+        return "missing: a question step needs an answer type"
     if name == "stappen":
-        return "missing field 'stappen': start the file with 'stappen: 1'"
-    return f"missing field {name!r}"
+        return "missing: start the file with 'stappen: 1'"
+    return "missing"
 
 
-def _explain_unknown(document, error, path) -> tuple[str, int | None]:
-    allowed = list(error.schema.get("properties", {}))
-    extra = sorted(set(error.instance) - set(allowed))
-    name = extra[0]
-    message = f"unknown field {name!r}"
-    close = difflib.get_close_matches(name, allowed, n=1)
-    if close:
-        message += f"; did you mean {close[0]!r}?"
-    else:
-        message += f"; expected one of {', '.join(allowed)}"
-    return message, document.key_line((*path, name))
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
+def _explain_unknown(document, error, path):
+    """Yield (name, message, line) for each unknown field of a mapping."""
+    schema = error.schema
+    allowed = list(schema.get("properties", {})) or _pattern_names(schema)
+    for name in sorted(set(error.instance) - set(allowed)):
+        if any(re.match(p, name) for p in schema.get("patternProperties", {})):
+            continue
+        message = f"unknown field {name!r}"
+        close = difflib.get_close_matches(name, allowed, n=1)
+        if close:
+            message += f"; did you mean {close[0]!r}?"
+        else:
+            message += f"; expected one of {', '.join(allowed)}"
+        yield name, message, document.key_line((*path, name))
+
+
+def _pattern_names(schema: dict) -> list[str]:
+    """List the names a pattern such as ``^(a|b|c)$`` allows."""
+    names = []
+    for pattern in schema.get("patternProperties", {}):
+        match = re.fullmatch(r"\^\(([\w|]+)\)\$", pattern)
+        if match:
+            names += match.group(1).split("|")
+    return names
 
 
 def _explain_enum(allowed: list, value, got: str) -> str:
@@ -388,7 +428,14 @@ def _explain_enum(allowed: list, value, got: str) -> str:
     return message
 
 
-def _explain_pattern(value, got: str) -> str:
+def _explain_pattern(pattern: str, path: tuple, value, got: str) -> str:
+    if pattern.startswith("^https://"):
+        return f"expected a web address that starts with https://, got {got}"
+    if path[-1:] == ("value",) and isinstance(value, str):
+        return (
+            "expected a value of lowercase ASCII letters, digits and single "
+            f"hyphens, got {got}; use {slugify(value)!r}"
+        )
     suggestion = slugify(value) if isinstance(value, str) else ""
     message = (
         f"expected an id of lowercase ASCII letters, digits and single hyphens, "

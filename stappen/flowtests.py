@@ -8,6 +8,8 @@ outcome 'geen-recht'". ``build.py test`` runs them, and so does pytest.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import math
 from datetime import date
 
 from stappen import routing
@@ -60,22 +62,58 @@ def load_tests(flow: Flow, problems: Problems) -> list[FlowTest]:
     if document is None:
         return []
 
-    data = document.data
-    cases = data.get("tests") if isinstance(data, dict) else None
-    if not isinstance(cases, list) or set(data) != {"tests"}:
-        problems.error(
-            file,
-            document.line(()),
-            "expected a mapping with one field 'tests' holding a list of "
-            f"cases, got {describe(document, (), data)}",
-        )
-        return []
+    cases = _read_cases(document, problems)
     tests = []
     for index, raw in enumerate(cases):
         test = _read_case(flow, document, index, raw, problems)
         if test is not None:
             tests.append(test)
+    _check_unique_names(document, tests, problems)
     return tests
+
+
+def _read_cases(document, problems: Problems) -> list:
+    """Return the list under 'tests', reporting any other shape."""
+    data = document.data
+    for key in sorted(set(data) - {"tests"}):
+        problems.error(
+            document.path,
+            document.key_line((key,)),
+            f"unknown field {key!r}; the file holds one field, 'tests'",
+            field=key,
+        )
+    if "tests" not in data:
+        problems.error(
+            document.path,
+            document.line(()),
+            "missing field 'tests': list the test cases under 'tests:'",
+        )
+        return []
+    cases = data["tests"]
+    if not isinstance(cases, list):
+        got = describe(document, ("tests",), cases)
+        problems.error(
+            document.path,
+            document.line(("tests",)),
+            f"expected a list of test cases, got {got}",
+            field="tests",
+        )
+        return []
+    return cases
+
+
+def _check_unique_names(document, tests: list[FlowTest], problems: Problems) -> None:
+    seen: dict[str, int | None] = {}
+    for test in tests:
+        if test.name in seen:
+            problems.error(
+                document.path,
+                test.line,
+                f"test name {test.name!r} is used twice (first on line "
+                f"{seen[test.name]}); give each case its own name",
+                field="name",
+            )
+        seen.setdefault(test.name, test.line)
 
 
 def _warn_misnamed(flow: Flow, problems: Problems) -> None:
@@ -117,25 +155,43 @@ def _read_case(flow, document, index, raw, problems) -> FlowTest | None:
     path = ("tests", index)
     report = _Reporter(document, path, problems)
     if not isinstance(raw, dict):
-        report.error(
-            (), f"expected a test case mapping, got {describe(document, path, raw)}"
-        )
+        got = describe(document, path, raw)
+        report.error((), f"expected a test case mapping, got {got}")
         return None
 
     name = raw.get("name")
-    label = name if isinstance(name, str) else f"#{index + 1}"
-    report.label = label
-    for key in sorted(set(raw) - CASE_FIELDS):
-        report.error(
-            (key,),
-            f"unknown field {key!r}; expected one of {', '.join(sorted(CASE_FIELDS))}",
-            key_line=True,
-        )
-    if not isinstance(name, str) or not name.strip():
-        report.error(
-            ("name",), "missing field 'name': describe the case in a few words"
-        )
+    report.label = name if isinstance(name, str) and name.strip() else f"#{index + 1}"
+    unknown = _check_case_fields(raw, report)
     answers = _read_answers(flow, raw.get("answers", {}), report)
+    expected = _read_expectations(flow, raw, report, warn_empty=not unknown)
+    if report.failed:
+        return None
+    return FlowTest(report.label, document.line(path), answers, **expected)
+
+
+def _check_case_fields(raw: dict, report: _Reporter) -> bool:
+    """Report unknown fields and a missing name; return whether any was unknown."""
+    unknown = sorted(set(raw) - CASE_FIELDS)
+    for key in unknown:
+        message = f"unknown field {key!r}"
+        close = difflib.get_close_matches(
+            str(key), sorted(CASE_FIELDS), n=1, cutoff=0.75
+        )
+        if close:
+            message += f"; did you mean {close[0]!r}?"
+        else:
+            message += f"; expected one of {', '.join(sorted(CASE_FIELDS))}"
+        report.error((key,), message, key_line=True)
+    name = raw.get("name")
+    if name is None:
+        report.error((), "missing field 'name': describe the case in a few words")
+    elif not isinstance(name, str) or not name.strip():
+        got = report.describe(("name",), name)
+        report.error(("name",), f"expected a text that describes the case, got {got}")
+    return bool(unknown)
+
+
+def _read_expectations(flow, raw: dict, report: _Reporter, *, warn_empty: bool):
     at, expected_next = raw.get("at"), raw.get("next")
     if (at is None) != (expected_next is None):
         report.error(
@@ -145,40 +201,35 @@ def _read_case(flow, document, index, raw, problems) -> FlowTest | None:
         )
     for field in ("at", "next", "outcome"):
         _check_step_ref(flow, raw.get(field), (field,), report)
-    steps_path = raw.get("path")
-    if steps_path is not None:
-        if not isinstance(steps_path, list):
-            report.error(
-                ("path",),
-                "expected a list of step ids, got "
-                f"{describe(document, (*path, 'path'), steps_path)}",
-            )
-            steps_path = None
-        else:
-            for position, step_id in enumerate(steps_path):
-                _check_step_ref(flow, step_id, ("path", position), report)
-    if raw.get("outcome") is not None:
-        outcome = flow.steps.get(raw["outcome"])
-        if outcome is not None and not outcome.is_end:
-            report.error(
-                ("outcome",),
-                f"step {raw['outcome']!r} is a {outcome.kind}, not an outcome",
-            )
-    if at is None and raw.get("outcome") is None and steps_path is None:
+    steps_path = _read_path(flow, raw.get("path"), report)
+    outcome = raw.get("outcome")
+    end = flow.steps.get(outcome) if isinstance(outcome, str) else None
+    if end is not None and not end.is_end:
+        report.error(
+            ("outcome",),
+            f"step {outcome!r} is {_with_article(end.kind)} step, not an outcome",
+        )
+    if warn_empty and at is None and outcome is None and steps_path is None:
         report.error(
             (), "the case expects nothing: add 'at' and 'next', 'outcome' or 'path'"
         )
-    if report.failed:
+    return {"at": at, "next": expected_next, "outcome": outcome, "path": steps_path}
+
+
+def _read_path(flow, steps_path, report: _Reporter) -> tuple[str, ...] | None:
+    if steps_path is None:
         return None
-    return FlowTest(
-        label,
-        document.line(path),
-        answers,
-        at,
-        expected_next,
-        raw.get("outcome"),
-        tuple(steps_path) if steps_path else None,
-    )
+    if not isinstance(steps_path, list):
+        got = report.describe(("path",), steps_path)
+        report.error(("path",), f"expected a list of step ids, got {got}")
+        return None
+    for position, step_id in enumerate(steps_path):
+        _check_step_ref(flow, step_id, ("path", position), report)
+    return tuple(steps_path)
+
+
+def _with_article(word: str) -> str:
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
 class _Reporter:
@@ -190,6 +241,9 @@ class _Reporter:
         self.problems = problems
         self.label = None
         self.failed = False
+
+    def describe(self, field_path: tuple, value) -> str:
+        return describe(self.document, (*self.path, *field_path), value)
 
     def skip(self) -> None:
         """Leave the case out without a message: it names a step whose own
@@ -235,32 +289,48 @@ def _read_answers(flow: Flow, answers, report: _Reporter) -> dict:
                 key_line=True,
             )
             continue
-        problem = _answer_problem(step.answer, value)
+        got = report.describe(("answers", step_id), value)
+        problem = _answer_problem(step.answer, value, got)
         if problem:
             report.error(("answers", step_id), problem)
     return answers
 
 
-def _answer_problem(answer, value) -> str | None:
+def _answer_problem(answer, value, got: str) -> str | None:
+    """Say why ``value`` is not an answer the question could have given."""
     kind = answer.type
     options = [option.value for option in answer.options]
     if kind == "yesno" and not isinstance(value, bool):
-        return f"expected true or false, got {value!r}"
+        return f"expected true or false, got {got}"
     if kind == "choice" and value not in options:
-        return f"expected one of {', '.join(options)}, got {value!r}"
+        return f"expected one of {', '.join(options)}, got {got}"
     if kind == "choices" and (
         not isinstance(value, list) or any(v not in options for v in value)
     ):
-        return f"expected a list of {', '.join(options)}, got {value!r}"
-    if kind in ("number", "amount") and (
-        isinstance(value, bool) or not isinstance(value, (int, float))
-    ):
-        return f"expected a number, got {value!r}"
+        return f"expected a list of {', '.join(options)}, got {got}"
+    if kind in ("number", "amount") and not _is_number(value):
+        return f"expected a finite number, got {got}"
     if kind == "date" and not _is_date(value):
-        return f"expected a date written as 'YYYY-MM-DD' in quotes, got {value!r}"
+        return f"expected a date written as 'YYYY-MM-DD' in quotes, got {got}"
     if kind == "text" and not isinstance(value, str):
-        return f"expected a text, got {value!r}"
+        return f"expected a text, got {got}"
+    return _bounds_problem(answer, value, got)
+
+
+def _bounds_problem(answer, value, got: str) -> str | None:
+    if answer.type not in ("number", "amount", "date"):
+        return None
+    if answer.min is not None and value < answer.min:
+        return f"expected at least {answer.min}, the question's min, got {got}"
+    if answer.max is not None and value > answer.max:
+        return f"expected at most {answer.max}, the question's max, got {got}"
     return None
+
+
+def _is_number(value) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return math.isfinite(value)
 
 
 def _is_date(value) -> bool:

@@ -92,5 +92,61 @@ def test_tests_file_problems_reported(tmp_path):
         "test 'Bad case': expected one of voorbeeld, elders, got 'amersfoort'"
         in messages
     )
-    assert "test 'Bad case': expected a number, got 'veel'" in messages
-    assert "test 'Bad case': step 'welkom' is a content, not an outcome" in messages
+    assert "test 'Bad case': expected a finite number, got 'veel'" in messages
+    assert (
+        "test 'Bad case': step 'welkom' is a content step, not an outcome" in messages
+    )
+
+
+def _problems_for(tmp_path, tests_yaml: str) -> list[str]:
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    flow = (FIXTURE_STEPS / "demo" / "flow.yaml").read_bytes()
+    (folder / "flow.yaml").write_bytes(flow)
+    (folder / "tests.yaml").write_text(tests_yaml, encoding="utf-8")
+    _, _, problems = _load(folder)
+    return [str(problem).split(": ", 1)[1] for problem in problems]
+
+
+def test_tests_not_a_list(tmp_path):
+    messages = _problems_for(tmp_path, "tests:\n")
+    assert messages == [
+        "field 'tests': expected a list of test cases, got an empty value"
+    ]
+
+
+def test_test_names_unique(tmp_path):
+    case = (
+        "  - name: Same\n"
+        "    answers: {woonplaats: elders}\n"
+        "    outcome: andere-gemeente\n"
+    )
+    messages = _problems_for(tmp_path, "tests:\n" + case + case)
+    assert messages == [
+        "field 'name': test name 'Same' is used twice (first on line 2); give each "
+        "case its own name"
+    ]
+
+
+def test_answer_outside_bounds(tmp_path):
+    messages = _problems_for(
+        tmp_path,
+        "tests:\n  - name: Negative\n"
+        "    answers: {woonplaats: voorbeeld, inkomen: -5}\n"
+        "    outcome: geen-recht\n",
+    )
+    assert messages == [
+        "field 'answers.inkomen': test 'Negative': expected at least 0, the "
+        "question's min, got -5"
+    ]
+
+
+def test_field_typo_suggested(tmp_path):
+    messages = _problems_for(
+        tmp_path,
+        "tests:\n  - name: Typo\n    answers: {woonplaats: elders}\n"
+        "    outcom: andere-gemeente\n",
+    )
+    assert messages == [
+        "field 'outcom': test 'Typo': unknown field 'outcom'; did you mean 'outcome'?"
+    ]
