@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -91,6 +92,22 @@ def _check_out_dir(steps_dir: Path, out_dir: Path) -> None:
         )
     if out.is_dir() and not (out / SITE_MARKER).is_file():
         _refuse_foreign_folder(out, name)
+    if out.is_dir():
+        _refuse_links(out, name)
+
+
+def _refuse_links(out: Path, name: str) -> None:
+    """Refuse symbolic links in the output folder: the build would write
+    through them, to wherever they point."""
+    for folder, folders, files in os.walk(out):
+        for entry in [*folders, *files]:
+            path = Path(folder) / entry
+            if path.is_symlink():
+                raise StappenError(
+                    f"output folder {name!r} holds a symbolic link, "
+                    f"{str(path.relative_to(out))!r}; the build would write through "
+                    "it, so remove the link"
+                )
 
 
 def _refuse_foreign_folder(out: Path, name: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import urllib.parse
 from pathlib import Path
 
 from stappen import building, flowtests
@@ -104,6 +105,20 @@ def _make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _base_url(text: str) -> str:
+    """Accept a path such as /repo/ or an http(s) URL; add the final slash."""
+    parts = urllib.parse.urlsplit(text)
+    web = parts.scheme in ("http", "https") and parts.netloc
+    if not (web or (not parts.scheme and not parts.netloc and text.startswith("/"))):
+        raise argparse.ArgumentTypeError(
+            f"expected a path such as /repo/ or a URL such as "
+            f"https://org.github.io/repo/, got {text!r}"
+        )
+    if any(character.isspace() for character in text):
+        raise argparse.ArgumentTypeError(f"expected no spaces, got {text!r}")
+    return text if text.endswith("/") else text + "/"
+
+
 def _port(text: str) -> int:
     try:
         port = int(text)
@@ -137,6 +152,7 @@ def _add_site_options(parser, default_base: str = "/") -> None:
     )
     parser.add_argument(
         "--base-url",
+        type=_base_url,
         default=default_base,
         help="URL or path the site is published at, e.g. "
         "https://org.github.io/repo/ (default: /); only 404.html "

@@ -189,6 +189,12 @@ class SiteContent:
 
 def _template_problem(page: Page, error: jinja2.TemplateError) -> str:
     """Describe a template that failed to render ``page``, for its author."""
+    if isinstance(error, jinja2.TemplateNotFound):
+        return (
+            f"{page.template}: rendering page {page.path!r} failed: template "
+            f"{error.name!r} not found; templates can only use Stappen's templates "
+            "and those in the flow's templates/ folder"
+        )
     name = getattr(error, "filename", None) or getattr(error, "name", None)
     where = name or page.template
     line = getattr(error, "lineno", None)

@@ -242,6 +242,13 @@ def _too_large_message(size: int) -> str:
 def _decode(path: Path, raw: bytes, problems: Problems) -> str | None:
     if raw.startswith(_BOM):
         raw = raw[len(_BOM) :]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        problems.error(
+            path,
+            1,
+            "the file is saved as UTF-16; save it with UTF-8 encoding instead",
+        )
+        return None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -161,3 +161,24 @@ def test_validate_long_flow(tmp_path, monkeypatch, capsys):
     status = cli.main(["validate", "steps"])
     assert status == 0
     assert capsys.readouterr().out == "1 flows, 3001 steps: valid, 0 warnings.\n"
+
+
+def test_build_rejects_relative_base_url(steps_copy, capsys):
+    try:
+        cli.main(["build", "--steps", str(steps_copy), "--base-url", "repo"])
+    except SystemExit as exit:
+        status = exit.code
+    assert status == 2
+    assert "expected a path such as /repo/" in capsys.readouterr().err
+
+
+def test_build_refuses_link_in_output(steps_copy, tmp_path, capsys):
+    cli.main(["build", "--steps", str(steps_copy), "--out", "site"])
+    victim = tmp_path / "victim.txt"
+    victim.write_text("mine", encoding="utf-8")
+    Path("site/index.html").unlink()
+    Path("site/index.html").symlink_to(victim)
+    status = cli.main(["build", "--steps", str(steps_copy), "--out", "site"])
+    assert status == 1
+    assert "holds a symbolic link, 'index.html'" in capsys.readouterr().err
+    assert victim.read_text(encoding="utf-8") == "mine"

@@ -345,9 +345,8 @@ def test_invalid_utf8_after_multibyte(load):
 def test_utf16_rejected(load):
     _document, messages = load("a: 1\n".encode("utf-16"))
     assert messages == [
-        "flow.yaml:1: the file is not valid UTF-8: byte 0xFF at column 1 cannot "
-        "be decoded; save the file with UTF-8 encoding (a file saved as "
-        "Windows-1252 or Latin-1 often shows this)"
+        "flow.yaml:1: the file is saved as UTF-16; save it with UTF-8 encoding "
+        "instead"
     ]
 
 
