@@ -69,7 +69,7 @@ def _check_out_dir(steps_dir: Path, out_dir: Path) -> None:
     """Refuse an output folder whose clean-up could delete anyone's work.
 
     The build removes every file in the output folder that it does not
-    write, so the folder must be one that an earlier build made (it holds
+    write, so the folder must be one that an earlier build made (it contains
     the marker file) or an empty or new one.
     """
     out = out_dir.resolve()
@@ -104,7 +104,7 @@ def _refuse_links(out: Path, name: str) -> None:
             path = Path(folder) / entry
             if path.is_symlink():
                 raise StappenError(
-                    f"output folder {name!r} holds a symbolic link, "
+                    f"output folder {name!r} contains a symbolic link, "
                     f"{str(path.relative_to(out))!r}; the build would write through "
                     "it, so remove the link"
                 )
@@ -115,7 +115,7 @@ def _refuse_foreign_folder(out: Path, name: str) -> None:
     if not entries:
         return
     raise StappenError(
-        f"output folder {name!r} holds files that no Stappen build wrote (such as "
+        f"output folder {name!r} contains files that no Stappen build wrote (such as "
         f"{entries[0]!r}); the build deletes files it does not write, so choose an "
         "empty or new folder, or empty this one yourself"
     )

@@ -60,7 +60,7 @@ def test_build_refuses_folder_of_other_files(steps_copy, capsys):
     notes.write_text("mine", encoding="utf-8")
     status = cli.main(["build", "--steps", str(steps_copy), "--out", "docs"])
     assert status == 1
-    assert "holds files that no Stappen build wrote (such as 'notes.md')" in (
+    assert "contains files that no Stappen build wrote (such as 'notes.md')" in (
         capsys.readouterr().err
     )
     assert notes.read_text(encoding="utf-8") == "mine"
@@ -180,5 +180,5 @@ def test_build_refuses_link_in_output(steps_copy, tmp_path, capsys):
     Path("site/index.html").symlink_to(victim)
     status = cli.main(["build", "--steps", str(steps_copy), "--out", "site"])
     assert status == 1
-    assert "holds a symbolic link, 'index.html'" in capsys.readouterr().err
+    assert "contains a symbolic link, 'index.html'" in capsys.readouterr().err
     assert victim.read_text(encoding="utf-8") == "mine"
