@@ -63,3 +63,58 @@ def page(chromium):
 
     with new_page(chromium) as page:
         yield page
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server for the session (see tests/postgres.py).
+
+    Skips the tests that need it when PostgreSQL is not installed, unless
+    the CI environment variable is set: CI installs it, so there it fails.
+    """
+    from tests.postgres import find_bin_dir, running_postgres
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        reason = (
+            "PostgreSQL server binaries (initdb, pg_ctl) not found: "
+            "run 'apt-get install postgresql' or set STAPPEN_POSTGRES_BIN"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+
+    with running_postgres(bin_dir) as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """The URL of an empty database, once SQLite and once PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'stappen.sqlite3'}"
+        return
+
+    import uuid
+
+    server = request.getfixturevalue("postgres_server")
+    name = f"test_{uuid.uuid4().hex}"
+    yield server.create_database(name)
+    server.drop_database(name)
+
+
+@pytest.fixture
+def store(database_url, tmp_path):
+    """A store with its schema, on each backend in turn."""
+    from stappen.storage import open_store
+
+    store = open_store(database_url, tmp_path / "instance")
+    store.init_schema()
+    return store
+
+
+@pytest.fixture
+def db(store):
+    """An open connection to ``store``, closed after the test."""
+    with store.connection() as connection:
+        yield connection

@@ -1,0 +1,137 @@
+"""The storage layer of the wallet API: sessions, single-use values, evidence.
+
+No state lives in process memory, so that any gunicorn worker can serve
+any request of a session. Everything is in a database: a SQLite file in the
+Flask instance folder by default, or PostgreSQL when
+``STAPPEN_DATABASE_URL`` is a ``postgresql://`` URL.
+
+In a Flask app::
+
+    store = storage.init_app(app)        # in create_app
+    db = storage.request_connection()    # in a view; closed at teardown
+    if not db.transition(sid, from_states={"created"}, to="fetched", now=now):
+        abort(409)
+
+Elsewhere, ``with open_store(url, instance_path).connection() as db: ...``.
+Every time passed in or returned is a timezone-aware datetime, stored as
+UTC epoch milliseconds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from flask import Flask, current_app, g
+
+from stappen.storage.activity import SessionActivity
+from stappen.storage.backends import Backend, backend_for, redact_url
+from stappen.storage.errors import (
+    IntegrityError,
+    NotFound,
+    SessionNotFound,
+    StorageConfigError,
+    StorageError,
+)
+from stappen.storage.issuing import IssuerOperations
+from stappen.storage.sessions import END_STATES, LOOKUP_FIELDS
+
+__all__ = [
+    "END_STATES",
+    "LOOKUP_FIELDS",
+    "IntegrityError",
+    "NotFound",
+    "SessionNotFound",
+    "Store",
+    "StoreConnection",
+    "StorageConfigError",
+    "StorageError",
+    "init_app",
+    "open_store",
+    "redact_url",
+    "request_connection",
+]
+
+log = logging.getLogger(__name__)
+
+EXTENSION_KEY = "stappen.storage"
+
+
+class StoreConnection(SessionActivity, IssuerOperations):
+    """An open connection with every storage operation; see the modules for each."""
+
+
+class Store:
+    """A database that opens connections on request and keeps none open.
+
+    Because it keeps no connection, a Store is safe to create before
+    gunicorn forks its workers.
+    """
+
+    def __init__(self, backend: Backend):
+        self.backend = backend
+
+    def __repr__(self) -> str:
+        return f"Store({self.backend!r})"
+
+    def connect(self) -> StoreConnection:
+        """Open a connection that the caller must close, unlike :meth:`connection`."""
+        return StoreConnection(self.backend, self.backend.connect())
+
+    @contextmanager
+    def connection(self) -> Iterator[StoreConnection]:
+        """Open a connection for the ``with`` block and close it afterwards."""
+        connection = self.connect()
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+    def init_schema(self) -> None:
+        """Create the missing tables and indexes, so running it again is safe."""
+        with self.connection() as connection:
+            self.backend.init_schema(connection.raw)
+        log.info("Storage schema is ready in %r", self.backend)
+
+
+def open_store(url: str | None, instance_path: Path) -> Store:
+    """Open the store that ``url`` names: None or ``sqlite:///FILE`` or ``postgresql://...``.
+
+    Connects to nothing yet. Raises StorageConfigError for any other URL.
+    """
+    return Store(backend_for(url, Path(instance_path)))
+
+
+def init_app(app: Flask, store: Store | None = None) -> Store:
+    """Give ``app`` a store, from its ``DATABASE_URL`` setting unless one is passed.
+
+    Closes the connection that :func:`request_connection` opened when the
+    app context ends.
+    """
+    if store is None:
+        store = open_store(app.config.get("DATABASE_URL"), Path(app.instance_path))
+    app.extensions[EXTENSION_KEY] = store
+    app.teardown_appcontext(_close_request_connection)
+    log.info("The API stores its sessions in %r", store)
+    return store
+
+
+def request_connection() -> StoreConnection:
+    """Return this request's connection, opening it on first use."""
+    if "storage_connection" not in g:
+        store = current_app.extensions.get(EXTENSION_KEY)
+        if store is None:
+            raise RuntimeError(
+                "The app has no store: call stappen.storage.init_app(app) "
+                "in create_app."
+            )
+        g.storage_connection = store.connect()
+    return g.storage_connection
+
+
+def _close_request_connection(error: BaseException | None) -> None:
+    connection = g.pop("storage_connection", None)
+    if connection is not None:
+        connection.close()

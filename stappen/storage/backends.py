@@ -1,0 +1,235 @@
+"""The two database backends: SQLite by default, PostgreSQL when a URL names it.
+
+A backend opens raw DB-API connections and hides the differences in SQL
+that the storage layer needs: placeholders, row locks, JSON columns,
+transactions and the schema file.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from stappen.storage.errors import StorageConfigError, StorageError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SQLITE_FILE = "stappen.sqlite3"
+"""The SQLite file in the Flask instance folder when no URL is set."""
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 10.0
+"""How long a SQLite write waits for another writer's lock before it fails."""
+
+SCHEMA_LOCK_ID = 0x53544150
+"""PostgreSQL advisory lock id that serializes concurrent schema set-ups."""
+
+SQLITE_URL_PREFIX = "sqlite:///"
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+def backend_for(url: str | None, instance_path: Path) -> Backend:
+    """Choose the backend for a database URL, SQLite when it is ``None``.
+
+    ``sqlite:///name.db`` is a file relative to the instance folder,
+    ``sqlite:////abs/name.db`` an absolute path.
+    """
+    if not url:
+        return SQLiteBackend(instance_path / DEFAULT_SQLITE_FILE)
+
+    scheme = url.partition(":")[0].lower() if ":" in url else ""
+    if scheme == "sqlite":
+        return SQLiteBackend(_sqlite_path(url, instance_path))
+    if scheme in POSTGRES_SCHEMES:
+        return PostgresBackend(url)
+
+    raise StorageConfigError(
+        f"Database URL {redact_url(url)!r} has the unsupported scheme "
+        f"{scheme!r}: use postgresql://USER@HOST/DBNAME, sqlite:///FILE, or "
+        "leave STAPPEN_DATABASE_URL unset for SQLite in the instance folder."
+    )
+
+
+def _sqlite_path(url: str, instance_path: Path) -> Path:
+    if not url.startswith(SQLITE_URL_PREFIX):
+        raise StorageConfigError(
+            f"SQLite URL {url!r} is invalid: write sqlite:///FILE for a file in "
+            "the instance folder or sqlite:////ABSOLUTE/PATH."
+        )
+
+    name = url[len(SQLITE_URL_PREFIX) :]
+    if name in ("", ":memory:"):
+        raise StorageConfigError(
+            f"SQLite URL {url!r} names no file: each connection would get its "
+            "own empty in-memory database. Name a file, such as sqlite:///stappen.db."
+        )
+    return instance_path / name
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` with its password replaced by ``***``, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+
+    host = parts.netloc.rpartition("@")[2]
+    netloc = f"{parts.username}:***@{host}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _dict_row(cursor: sqlite3.Cursor, row: tuple) -> dict[str, Any]:
+    return {
+        column[0]: value for column, value in zip(cursor.description, row, strict=True)
+    }
+
+
+class Backend:
+    """The differences between SQLite and PostgreSQL that the store relies on."""
+
+    name: str
+    lock_clause: str
+    """Appended to a SELECT whose rows the transaction must lock."""
+    integrity_errors: tuple[type[Exception], ...]
+    """The driver's exceptions for a violated constraint."""
+
+    def connect(self) -> Any:
+        raise NotImplementedError
+
+    def transaction(self, raw: Any) -> Any:
+        raise NotImplementedError
+
+    def init_schema(self, raw: Any) -> None:
+        raise NotImplementedError
+
+    def sql(self, text: str) -> str:
+        """Translate ``:name`` placeholders into the driver's style."""
+        return text
+
+    def dump_json(self, value: Any) -> Any:
+        raise NotImplementedError
+
+    def load_json(self, raw: Any) -> Any:
+        raise NotImplementedError
+
+    def schema_sql(self) -> str:
+        schema = resources.files("stappen").joinpath(
+            "schema", f"storage-{self.name}.sql"
+        )
+        return schema.read_text(encoding="utf-8")
+
+
+class SQLiteBackend(Backend):
+    """A SQLite file in WAL mode, one connection per thread."""
+
+    name = "sqlite"
+    lock_clause = ""  # BEGIN IMMEDIATE already locks the whole database.
+    integrity_errors = (sqlite3.IntegrityError,)
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"SQLiteBackend({str(self.path)!r})"
+
+    def connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None leaves transactions to transaction() below, so
+        # that a write starts with BEGIN IMMEDIATE and never has to upgrade a
+        # read lock, which fails at once in WAL mode instead of waiting.
+        raw = sqlite3.connect(
+            self.path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS, isolation_level=None
+        )
+        raw.row_factory = _dict_row
+        raw.execute("PRAGMA foreign_keys = ON")
+        raw.execute("PRAGMA journal_mode = WAL")
+        return raw
+
+    @contextmanager
+    def transaction(self, raw: sqlite3.Connection) -> Iterator[None]:
+        """Run a write transaction, or a savepoint inside an open one."""
+        nested = raw.in_transaction
+        raw.execute("SAVEPOINT nested" if nested else "BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if nested:
+                raw.execute("ROLLBACK TO nested")
+                raw.execute("RELEASE nested")
+            else:
+                raw.execute("ROLLBACK")
+            raise
+        raw.execute("RELEASE nested" if nested else "COMMIT")
+
+    def init_schema(self, raw: sqlite3.Connection) -> None:
+        try:
+            raw.executescript(f"BEGIN IMMEDIATE;\n{self.schema_sql()}\nCOMMIT;")
+        except BaseException:
+            if raw.in_transaction:
+                raw.execute("ROLLBACK")
+            raise
+
+    def dump_json(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def load_json(self, raw: str | None) -> Any:
+        return None if raw is None else json.loads(raw)
+
+
+class PostgresBackend(Backend):
+    """A PostgreSQL database reached with psycopg, one connection per request."""
+
+    name = "postgresql"
+    lock_clause = " FOR UPDATE"
+    integrity_errors = (psycopg.IntegrityError,)
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def __repr__(self) -> str:
+        return f"PostgresBackend({redact_url(self.url)!r})"
+
+    def connect(self) -> psycopg.Connection:
+        try:
+            return psycopg.connect(self.url, autocommit=True, row_factory=dict_row)
+        except psycopg.OperationalError as error:
+            raise StorageError(
+                f"Could not connect to PostgreSQL at {redact_url(self.url)!r}: "
+                f"{error}. Check STAPPEN_DATABASE_URL and that the server runs."
+            ) from error
+
+    def transaction(self, raw: psycopg.Connection) -> Any:
+        # psycopg starts a transaction, or a savepoint inside an open one.
+        return raw.transaction()
+
+    def init_schema(self, raw: psycopg.Connection) -> None:
+        with raw.transaction():
+            raw.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_ID,))
+            raw.execute(self.schema_sql())
+
+    def sql(self, text: str) -> str:
+        return _pyformat(text)
+
+    def dump_json(self, value: Any) -> Jsonb | None:
+        return None if value is None else Jsonb(value)
+
+    def load_json(self, raw: Any) -> Any:
+        return raw  # psycopg already decodes jsonb columns.
+
+
+@functools.lru_cache(maxsize=256)
+def _pyformat(text: str) -> str:
+    return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", text)

@@ -1,0 +1,83 @@
+"""A connection to the store: transactions, queries and times."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from stappen.storage.backends import Backend
+from stappen.storage.errors import IntegrityError
+
+log = logging.getLogger(__name__)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MILLISECOND = timedelta(milliseconds=1)
+
+
+def to_millis(moment: datetime, name: str = "now") -> int:
+    """Convert an aware datetime to UTC epoch milliseconds, as the tables store it."""
+    if not isinstance(moment, datetime):
+        raise TypeError(
+            f"{name}={moment!r} is not a datetime: pass a timezone-aware "
+            "datetime, such as datetime.now(UTC)."
+        )
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(
+            f"{name}={moment!r} has no time zone: pass a timezone-aware "
+            "datetime, such as datetime.now(UTC)."
+        )
+    return (moment - EPOCH) // MILLISECOND
+
+
+def from_millis(millis: int | None) -> datetime | None:
+    """Convert UTC epoch milliseconds from a table back to an aware datetime."""
+    return None if millis is None else EPOCH + millis * MILLISECOND
+
+
+class ConnectionBase:
+    """One open database connection, for use by one thread at a time.
+
+    Each public operation runs in its own transaction. Wrap several in
+    :meth:`transaction` to make them one: they then commit or roll back
+    together.
+    """
+
+    def __init__(self, backend: Backend, raw: Any):
+        self.backend = backend
+        self.raw = raw
+        self.closed = False
+
+    def close(self) -> None:
+        self.raw.close()
+        self.closed = True
+
+    def __enter__(self) -> ConnectionBase:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the operations inside as one write transaction.
+
+        On SQLite this takes the database's write lock at once (BEGIN
+        IMMEDIATE), so keep the block short. Nested blocks become savepoints.
+        """
+        try:
+            with self.backend.transaction(self.raw):
+                yield
+        except self.backend.integrity_errors as error:
+            raise IntegrityError(f"The database rejected the write: {error}") from error
+
+    def _execute(self, sql: str, params: dict[str, Any] | None = None) -> Any:
+        return self.raw.execute(self.backend.sql(sql), params or {})
+
+    def _one(self, sql: str, params: dict[str, Any] | None = None) -> dict | None:
+        return self._execute(sql, params).fetchone()
+
+    def _all(self, sql: str, params: dict[str, Any] | None = None) -> list[dict]:
+        return self._execute(sql, params).fetchall()
