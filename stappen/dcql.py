@@ -62,6 +62,25 @@ AUTHORITY_FIELDS = ("type", "values")
 CLAIM_FIELDS = ("id", "path", "values")
 CREDENTIAL_SET_FIELDS = ("options", "required")
 
+MISSING = {
+    "credentials": (
+        "list the credentials to request under 'credentials', each with id, "
+        "format and meta"
+    ),
+    "id": (
+        "give the credential query an id of letters, digits, '_' or '-'; the "
+        "response uses it as the key of the presentation"
+    ),
+    "format": f"write 'format: {SD_JWT_FORMAT}'",
+    "meta": "add 'meta' with vct_values, the credential types to accept",
+    "vct_values": "list the credential types (vct) to accept under 'vct_values'",
+    "type": f"use one of {', '.join(TRUSTED_AUTHORITY_TYPES)}",
+    "values": "list the identifiers of the authorities under 'values'",
+    "path": "give the claim's path, a list such as [adres, woonplaats]",
+    "options": "list under 'options' the alternative lists of credential query ids",
+}
+"""What to write when a required field is missing, by the field's name."""
+
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 """Credential Query and claim ids: letters, digits, underscores, hyphens."""
 
@@ -143,12 +162,7 @@ def check_query(query) -> Found:
 
 def _check_credentials(query: dict, found: Found) -> list[str]:
     """Check every Credential Query and return the ids they define."""
-    if "credentials" not in query:
-        message = (
-            "missing: list the credentials to request under 'credentials', each "
-            "with id, format and meta"
-        )
-        found.append((("credentials",), message))
+    if not _has(query, "credentials", (), found):
         return []
     credentials = query["credentials"]
     if not _is_filled_list(credentials):
@@ -187,12 +201,7 @@ def _check_credential(credential, path: Position, ids: list[str], found: Found) 
 def _check_credential_id(
     credential: dict, path: Position, ids: list[str], found
 ) -> None:
-    if "id" not in credential:
-        message = (
-            "missing: give the credential query an id of letters, digits, '_' "
-            "or '-'; the response uses it as the key of the presentation"
-        )
-        found.append(((*path, "id"), message))
+    if not _has(credential, "id", path, found):
         return
     value = credential["id"]
     if not _is_id(value):
@@ -208,9 +217,7 @@ def _check_credential_id(
 
 
 def _check_format(credential: dict, path: Position, found: Found) -> None:
-    here = (*path, "format")
-    if "format" not in credential:
-        found.append((here, f"missing: write 'format: {SD_JWT_FORMAT}'"))
+    if not _has(credential, "format", path, found):
         return
     value = credential["format"]
     if value == SD_JWT_FORMAT:
@@ -227,26 +234,20 @@ def _check_format(credential: dict, path: Position, found: Found) -> None:
         )
     else:
         message = f"expected {SD_JWT_FORMAT!r} (SD-JWT VC), got {_got(value)}"
-    found.append((here, message))
+    found.append(((*path, "format"), message))
 
 
 def _check_meta(credential: dict, path: Position, found: Found) -> None:
-    here = (*path, "meta")
-    if "meta" not in credential:
-        message = "missing: add 'meta' with vct_values, the credential types to accept"
-        found.append((here, message))
+    if not _has(credential, "meta", path, found):
         return
+    here = (*path, "meta")
     meta = credential["meta"]
     if not isinstance(meta, dict):
         found.append((here, f"expected a mapping with vct_values, got {_got(meta)}"))
         return
 
     _check_unknown(meta, META_FIELDS, here, found)
-    if "vct_values" not in meta:
-        message = (
-            "missing: list the credential types (vct) to accept under 'vct_values'"
-        )
-        found.append(((*here, "vct_values"), message))
+    if not _has(meta, "vct_values", here, found):
         return
     _check_texts(
         meta["vct_values"], (*here, "vct_values"), "credential types (vct)", found
@@ -280,16 +281,12 @@ def _check_authority(authority, path: Position, found: Found) -> None:
         return
 
     _check_unknown(authority, AUTHORITY_FIELDS, path, found)
-    types = ", ".join(TRUSTED_AUTHORITY_TYPES)
-    if "type" not in authority:
-        found.append(((*path, "type"), f"missing: use one of {types}"))
-    elif authority["type"] not in TRUSTED_AUTHORITY_TYPES:
+    known_type = authority.get("type") in TRUSTED_AUTHORITY_TYPES
+    if _has(authority, "type", path, found) and not known_type:
+        types = ", ".join(TRUSTED_AUTHORITY_TYPES)
         message = f"expected one of {types}, got {_got(authority['type'])}"
         found.append(((*path, "type"), message))
-    if "values" not in authority:
-        message = "missing: list the identifiers of the authorities under 'values'"
-        found.append(((*path, "values"), message))
-    else:
+    if _has(authority, "values", path, found):
         _check_texts(authority["values"], (*path, "values"), "texts", found)
 
 
@@ -309,28 +306,16 @@ def _check_texts(values, path: Position, noun: str, found: Found) -> None:
 
 
 def _check_claims(credential: dict, path: Position, found: Found) -> None:
-    claims = credential.get("claims")
     has_sets = "claim_sets" in credential
-    if "claims" in credential and not _is_filled_list(claims):
-        message = f"expected a non-empty list of claims queries, got {_got(claims)}"
-        found.append(((*path, "claims"), message))
-        claims = None
-    elif claims is not None:
-        _check_claim_list(claims, (*path, "claims"), has_sets, found)
-
-    if not has_sets:
-        return
-    if "claims" not in credential:
-        message = (
-            "claim_sets chooses among claims, but there are none; add 'claims' "
-            "or remove 'claim_sets'"
-        )
-        found.append(((*path, "claim_sets"), message))
-        return
-    claim_ids = [
-        c["id"] for c in claims or () if isinstance(c, dict) and _is_id(c.get("id"))
-    ]
-    _check_claim_sets(credential["claim_sets"], (*path, "claim_sets"), claim_ids, found)
+    if "claims" in credential:
+        claims = credential["claims"]
+        if _is_filled_list(claims):
+            _check_claim_list(claims, (*path, "claims"), has_sets, found)
+        else:
+            message = f"expected a non-empty list of claims queries, got {_got(claims)}"
+            found.append(((*path, "claims"), message))
+    if has_sets:
+        _check_claim_sets(credential, (*path, "claim_sets"), found)
 
 
 def _check_claim_list(
@@ -378,11 +363,9 @@ def _check_claim_id(
 def _check_claim_path(
     claim: dict, path: Position, paths: list[tuple], found: Found
 ) -> None:
-    here = (*path, "path")
-    if "path" not in claim:
-        message = "missing: give the claim's path, a list such as [adres, woonplaats]"
-        found.append((here, message))
+    if not _has(claim, "path", path, found):
         return
+    here = (*path, "path")
     pointer = claim["path"]
     if not _is_filled_list(pointer):
         message = (
@@ -392,14 +375,7 @@ def _check_claim_path(
         found.append((here, message))
         return
 
-    bad = [i for i, part in enumerate(pointer) if not _is_path_component(part)]
-    for index in bad:
-        message = (
-            "expected a claim name, an array index (0 or more) or null, got "
-            f"{_got(pointer[index])}"
-        )
-        found.append(((*here, index), message))
-    if bad:
+    if not _components_valid(pointer, here, found):
         return
     if tuple(pointer) in paths:
         message = (
@@ -408,6 +384,19 @@ def _check_claim_path(
         )
         found.append((here, message))
     paths.append(tuple(pointer))
+
+
+def _components_valid(pointer: list, path: Position, found: Found) -> bool:
+    valid = True
+    for index, part in enumerate(pointer):
+        if not _is_path_component(part):
+            message = (
+                "expected a claim name, an array index (0 or more) or null, got "
+                f"{_got(part)}"
+            )
+            found.append(((*path, index), message))
+            valid = False
+    return valid
 
 
 def _check_values(values, path: Position, found: Found) -> None:
@@ -424,7 +413,15 @@ def _check_values(values, path: Position, found: Found) -> None:
             found.append(((*path, index), message))
 
 
-def _check_claim_sets(claim_sets, path: Position, claim_ids: list[str], found) -> None:
+def _check_claim_sets(credential: dict, path: Position, found: Found) -> None:
+    if "claims" not in credential:
+        message = (
+            "claim_sets chooses among claims, but there are none; add 'claims' "
+            "or remove 'claim_sets'"
+        )
+        found.append((path, message))
+        return
+    claim_sets = credential["claim_sets"]
     if not _is_filled_list(claim_sets):
         message = (
             "expected a non-empty list of claim sets, each a list of claim ids, "
@@ -432,8 +429,15 @@ def _check_claim_sets(claim_sets, path: Position, claim_ids: list[str], found) -
         )
         found.append((path, message))
         return
+    claim_ids = _claim_ids(credential["claims"])
     for index, option in enumerate(claim_sets):
         _check_references(option, (*path, index), claim_ids, "claim", found)
+
+
+def _claim_ids(claims) -> list[str]:
+    if not isinstance(claims, list):
+        return []
+    return [c["id"] for c in claims if isinstance(c, dict) and _is_id(c.get("id"))]
 
 
 def _check_references(
@@ -492,24 +496,20 @@ def _check_credential_set(
 
     _check_unknown(credential_set, CREDENTIAL_SET_FIELDS, path, found)
     _check_boolean(credential_set, "required", path, found)
-    here = (*path, "options")
-    if "options" not in credential_set:
-        message = (
-            "missing: list under 'options' the alternative lists of credential "
-            "query ids"
-        )
-        found.append((here, message))
-        return
-    options = credential_set["options"]
+    if _has(credential_set, "options", path, found):
+        _check_options(credential_set["options"], (*path, "options"), ids, found)
+
+
+def _check_options(options, path: Position, ids: list[str], found: Found) -> None:
     if not _is_filled_list(options):
         message = (
             "expected a non-empty list of options, each a list of credential "
             f"query ids, got {_got(options)}"
         )
-        found.append((here, message))
+        found.append((path, message))
         return
     for index, option in enumerate(options):
-        _check_references(option, (*here, index), ids, "credential query", found)
+        _check_references(option, (*path, index), ids, "credential query", found)
 
 
 # Small checks and messages shared by the validation.
@@ -526,6 +526,14 @@ def _check_unknown(mapping: dict, known: tuple, path: Position, found: Found) ->
         else:
             message += f"; expected one of {', '.join(known)}"
         found.append(((*path, key), message))
+
+
+def _has(mapping: dict, name: str, path: Position, found: Found) -> bool:
+    """Tell whether ``mapping`` has the field, reporting it as missing if not."""
+    if name in mapping:
+        return True
+    found.append(((*path, name), f"missing: {MISSING[name]}"))
+    return False
 
 
 def _is_filled_list(value) -> bool:
@@ -770,18 +778,22 @@ def _presentation_problems(credential_query: dict, credentials: list) -> list[st
             f"credential query {query_id!r} has an empty list; expected one "
             "credential or more"
         ]
-    problems = []
-    if len(credentials) > 1 and not credential_query.get("multiple", False):
-        problems.append(
-            f"credential query {query_id!r} asks for one credential (multiple is "
-            f"false), got {len(credentials)}"
-        )
+    problems = _count_problems(credential_query, len(credentials))
     for number, credential in enumerate(credentials, start=1):
         name = f"credential {query_id!r}"
         if len(credentials) > 1:
             name += f" number {number}"
         problems += _credential_problems(credential_query, credential, name)
     return problems
+
+
+def _count_problems(credential_query: dict, count: int) -> list[str]:
+    if count == 1 or credential_query.get("multiple", False):
+        return []
+    return [
+        f"credential query {credential_query['id']!r} asks for one credential "
+        f"(multiple is false), got {count}"
+    ]
 
 
 def _credential_problems(credential_query: dict, credential, name: str) -> list[str]:
@@ -813,12 +825,16 @@ def _claim_set_problems(credential_query: dict, credential, name: str) -> list[s
 
 
 def _missing_credentials(query: dict, presented: Mapping) -> list[str]:
-    if "credential_sets" not in query:
-        return [
-            f"missing credential {credential_query['id']!r}, which the query requires"
-            for credential_query in query["credentials"]
-            if credential_query["id"] not in presented
-        ]
+    if "credential_sets" in query:
+        return _unmet_credential_sets(query, presented)
+    return [
+        f"missing credential {credential_query['id']!r}, which the query requires"
+        for credential_query in query["credentials"]
+        if credential_query["id"] not in presented
+    ]
+
+
+def _unmet_credential_sets(query: dict, presented: Mapping) -> list[str]:
     problems = []
     for number, credential_set in enumerate(query["credential_sets"], start=1):
         if not credential_set.get("required", True):
