@@ -224,6 +224,13 @@ def sign(claims: dict, key: Key, *, typ: str, headers: dict | None = None) -> st
                 f"headers must not set {name!r}; it comes from the arguments"
             )
 
+    embedded = extra.get("jwk")
+    if isinstance(embedded, dict) and "d" in embedded:
+        raise ValueError(
+            "headers jwk contains the private member 'd'; "
+            "embed the public key only, from public_jwk(key)"
+        )
+
     header = {"alg": algorithm_for(key), "typ": typ, **extra}
     if "jwk" not in extra and "x5c" not in extra:
         header.setdefault("kid", key_id(key))

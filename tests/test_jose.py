@@ -13,6 +13,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from joserfc import jws
 from joserfc.jwk import OctKey
 
@@ -341,8 +343,9 @@ def test_embedded_jwk_allowed_for_key_proofs(ed_key):
 
 
 def test_embedded_private_jwk_rejected(ed_key):
-    private = ed_key.as_dict(private=True)
-    token = jose.sign({}, ed_key, typ="proof+jwt", headers={"jwk": private})
+    token = jose.sign({}, ed_key, typ="proof+jwt")
+    header = {"alg": "EdDSA", "typ": "proof+jwt", "jwk": ed_key.as_dict(private=True)}
+    token = with_header(token, header)
 
     error = rejection(token, None, typ="proof+jwt", allow_embedded_jwk=True)
 
@@ -361,6 +364,15 @@ def test_embedded_jwk_of_other_key_rejected(ed_key):
     error = rejection(token, None, typ="proof+jwt", allow_embedded_jwk=True)
 
     assert error.check == "signature"
+
+
+def test_sign_rejects_private_embedded_jwk(ed_key):
+    private = ed_key.as_dict(private=True)
+
+    with pytest.raises(
+        ValueError, match=r"^headers jwk contains the private member 'd'"
+    ):
+        jose.sign({}, ed_key, typ="proof+jwt", headers={"jwk": private})
 
 
 def test_crit_header_rejected(es_key):
@@ -677,3 +689,45 @@ def test_loads_json_rejects_infinite_number():
 def test_loads_json_rejects_deep_nesting():
     with pytest.raises(ValueError, match=r"JSON is nested too deeply"):
         jose.loads_json("[" * 100_000 + "]" * 100_000)
+
+
+# Hostile input
+
+HOSTILE_KEY = jose.generate_key("ES256")
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+headers = st.fixed_dictionaries(
+    {
+        "alg": st.sampled_from(["ES256", "EdDSA", "HS256", "none", "RS256"]),
+        "typ": st.just("test+jwt") | json_values,
+    },
+    optional={
+        "kid": st.just(HOSTILE_KEY.kid) | json_values,
+        "jwk": st.just(jose.public_jwk(HOSTILE_KEY)) | json_values,
+        **{name: json_values for name in ["x5c", "crit", "b64", "jku", "cty"]},
+    },
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    header=headers,
+    claims=st.dictionaries(st.text(max_size=5), json_values, max_size=4),
+    signature=st.binary(min_size=64, max_size=64) | st.binary(max_size=80),
+    embedded=st.booleans(),
+)
+def test_hostile_tokens_raise_only_verification_error(
+    header, claims, signature, embedded
+):
+    token = ".".join(
+        [encode_part(header), encode_part(claims), jose.b64url_encode(signature)]
+    )
+
+    with pytest.raises(VerificationError, match=r"."):
+        jose.verify(token, HOSTILE_KEY, typ="test+jwt", allow_embedded_jwk=embedded)
