@@ -4,7 +4,7 @@ DCQL, the Digital Credentials Query Language, is how a verifier requests
 credentials from a wallet in OpenID for Verifiable Presentations 1.0 (section
 6 of that specification). A query lists Credential Queries under
 ``credentials``, each naming a format, the accepted credential types and the
-claims to disclose. ``credential_sets`` may say which combinations of them
+claims to disclose. ``credential_sets`` may specify which combinations of them
 satisfy the request.
 
 Three parties use this module:
@@ -79,7 +79,7 @@ MISSING = {
     "path": "give the claim's path, a list such as [adres, woonplaats]",
     "options": "list under 'options' the alternative lists of credential query ids",
 }
-"""What to write when a required field is missing, by the field's name."""
+"""The fix for each required field when it is missing, by the field's name."""
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 """Credential Query and claim ids: letters, digits, underscores, hyphens."""

@@ -84,7 +84,7 @@ MISSING = {
     ),
     "type": f"use one of {', '.join(CLAIM_TYPES)}",
 }
-"""What to write when a required setting is missing, by the setting's name."""
+"""The fix for each required setting when it is missing, by the setting's name."""
 
 ANSWER_VALUES = {
     "yesno": ("true or false", ("boolean",)),
