@@ -10,7 +10,7 @@ import multiprocessing
 import queue
 import sqlite3
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -88,12 +88,12 @@ def test_session_times_keep_milliseconds(db):
 
 
 def test_session_times_in_other_zone(db):
-    amsterdam = datetime(2026, 3, 1, 13, 0, tzinfo=UTC).astimezone(
-        datetime.now().astimezone().tzinfo
+    central_european = timezone(timedelta(hours=1))
+    db.create_session(
+        make_session(created_at=datetime(2026, 3, 1, 13, 0, tzinfo=central_european))
     )
-    db.create_session(make_session(created_at=amsterdam))
 
-    assert db.get_session(SESSION_ID)["created_at"] == NOW + timedelta(hours=1)
+    assert db.get_session(SESSION_ID)["created_at"] == NOW
 
 
 def test_get_session_missing(db):
@@ -132,13 +132,18 @@ def test_create_session_missing_field(db):
     session = make_session()
     del session["expires_at"]
 
-    with pytest.raises(ValueError, match="lacks expires_at: set them"):
+    with pytest.raises(ValueError, match="is missing expires_at: add them"):
         db.create_session(session)
 
 
 def test_create_session_unknown_field(db):
     with pytest.raises(ValueError, match="unknown fields colour: use only"):
         db.create_session(make_session(colour="blue"))
+
+
+def test_create_session_in_end_state(db):
+    with pytest.raises(ValueError, match="cannot start in the end state 'verified'"):
+        db.create_session(make_session(state="verified"))
 
 
 def test_create_session_invalid_purpose(db):
@@ -170,16 +175,18 @@ def test_transition_sets_state_and_fields(db):
     changed = db.transition(
         SESSION_ID,
         from_states={"created"},
-        to="completed",
+        to="verified",
         now=later(seconds=5),
         step="klaar",
+        expires_at=later(minutes=20),
         result={"claims": {"given_name": "Jan"}},
     )
     session = db.get_session(SESSION_ID)
 
     assert changed is True
-    assert session["state"] == "completed"
+    assert session["state"] == "verified"
     assert session["step"] == "klaar"
+    assert session["expires_at"] == later(minutes=20)
     assert session["result"] == {"claims": {"given_name": "Jan"}}
     assert session["updated_at"] == later(seconds=5)
 
@@ -190,7 +197,7 @@ def test_transition_records_event(db):
     db.transition(
         SESSION_ID,
         from_states={"created"},
-        to="request_fetched",
+        to="request_retrieved",
         now=later(seconds=1),
         detail={"by": "wallet"},
     )
@@ -198,7 +205,7 @@ def test_transition_records_event(db):
 
     assert event["kind"] == "transition"
     assert event["from_state"] == "created"
-    assert event["to_state"] == "request_fetched"
+    assert event["to_state"] == "request_retrieved"
     assert event["detail"] == {"by": "wallet"}
     assert event["created_at"] == later(seconds=1)
 
@@ -207,7 +214,7 @@ def test_transition_from_wrong_state(db):
     db.create_session(make_session())
 
     changed = db.transition(
-        SESSION_ID, from_states={"request_fetched"}, to="completed", now=NOW
+        SESSION_ID, from_states={"request_retrieved"}, to="verified", now=NOW
     )
 
     assert changed is False
@@ -217,25 +224,25 @@ def test_transition_from_wrong_state(db):
 
 def test_end_state_never_changes(db):
     db.create_session(make_session())
-    db.transition(SESSION_ID, from_states={"created"}, to="completed", now=NOW)
+    db.transition(SESSION_ID, from_states={"created"}, to="verified", now=NOW)
 
     again = db.transition(
-        SESSION_ID, from_states={"created", "request_fetched"}, to="failed", now=NOW
+        SESSION_ID, from_states={"created", "request_retrieved"}, to="failed", now=NOW
     )
     expired = db.expire_sessions(later(hours=1))
 
     assert again is False
     assert expired == 0
-    assert db.get_session(SESSION_ID)["state"] == "completed"
-    with pytest.raises(ValueError, match="Cannot leave the end states completed"):
-        db.transition(SESSION_ID, from_states={"completed"}, to="failed", now=NOW)
+    assert db.get_session(SESSION_ID)["state"] == "verified"
+    with pytest.raises(ValueError, match="Cannot leave the end states verified"):
+        db.transition(SESSION_ID, from_states={"verified"}, to="failed", now=NOW)
 
 
 def test_transition_after_expiry(db):
     db.create_session(make_session())
 
     changed = db.transition(
-        SESSION_ID, from_states={"created"}, to="completed", now=later(minutes=10)
+        SESSION_ID, from_states={"created"}, to="verified", now=later(minutes=10)
     )
     session = db.get_session(SESSION_ID)
 
@@ -267,7 +274,7 @@ def test_transaction_rolls_back_together(db):
     db.create_session(make_session())
 
     with pytest.raises(RuntimeError, match="verification crashed"), db.transaction():
-        db.transition(SESSION_ID, from_states={"created"}, to="completed", now=NOW)
+        db.transition(SESSION_ID, from_states={"created"}, to="verified", now=NOW)
         db.add_evidence(SESSION_ID, "presentation", b"vp-token", NOW)
         raise RuntimeError("verification crashed")
 
@@ -331,6 +338,14 @@ def test_consume_once_stores_no_value(db):
     assert "secret-code" not in str(row)
 
 
+def test_consume_once_without_session(db):
+    first = db.consume_once("c_nonce", "c-nonce-1", session_id=None, now=NOW)
+    replay = db.consume_once("c_nonce", "c-nonce-1", session_id=None, now=NOW)
+
+    assert first is True
+    assert replay is False
+
+
 def test_consume_once_empty_value(db):
     db.create_session(make_session())
 
@@ -349,7 +364,7 @@ def test_consume_once_missing_session(db):
 def race_operation(db, operation: str):
     if operation == "transition":
         return db.transition(
-            SESSION_ID, from_states={"created"}, to="completed", now=NOW
+            SESSION_ID, from_states={"created"}, to="verified", now=NOW
         )
     if operation == "consume_once":
         return db.consume_once("nonce", "nonce-1", session_id=SESSION_ID, now=NOW)
@@ -416,7 +431,7 @@ def test_transition_race_threads(store, db):
     results = race_in_threads(store, "transition")
 
     assert sorted(results) == [False] * (THREADS - 1) + [True]
-    assert db.get_session(SESSION_ID)["state"] == "completed"
+    assert db.get_session(SESSION_ID)["state"] == "verified"
     assert len(db.events_for(SESSION_ID)) == 2
 
 
@@ -498,7 +513,7 @@ def test_take_result_once(db):
     db.create_session(make_session())
     before = db.take_result(SESSION_ID, now=NOW)
     db.transition(
-        SESSION_ID, from_states={"created"}, to="completed", now=NOW, result={"ok": 1}
+        SESSION_ID, from_states={"created"}, to="verified", now=NOW, result={"ok": 1}
     )
 
     first = db.take_result(SESSION_ID, now=later(seconds=2))
@@ -527,7 +542,7 @@ def test_expire_sessions(db):
             expires_at=later(minutes=1),
         )
     )
-    db.transition("tx-done", from_states={"created"}, to="completed", now=NOW)
+    db.transition("tx-done", from_states={"created"}, to="verified", now=NOW)
 
     expired = db.expire_sessions(later(minutes=5))
     again = db.expire_sessions(later(minutes=6))
@@ -536,7 +551,7 @@ def test_expire_sessions(db):
     assert again == 0
     assert db.get_session("tx-due")["state"] == "expired"
     assert db.get_session("tx-open")["state"] == "created"
-    assert db.get_session("tx-done")["state"] == "completed"
+    assert db.get_session("tx-done")["state"] == "verified"
     assert db.events_for("tx-due")[-1]["from_state"] == "created"
     assert db.events_for("tx-due")[-1]["detail"] == {"reason": "expired"}
 
@@ -651,6 +666,27 @@ def test_init_schema_idempotent(store, db):
     store.init_schema()
 
     assert db.get_session(SESSION_ID)["state"] == "created"
+
+
+def test_init_schema_race_threads(database_url, tmp_path):
+    store = open_store(database_url, tmp_path / "instance")
+    barrier = threading.Barrier(THREADS)
+    errors = []
+
+    def racer():
+        try:
+            barrier.wait(timeout=RACE_TIMEOUT_SECONDS)
+            store.init_schema()
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=racer) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(RACE_TIMEOUT_SECONDS)
+
+    assert errors == []
 
 
 def test_default_url_is_instance_file(tmp_path):

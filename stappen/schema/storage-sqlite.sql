@@ -40,11 +40,11 @@ CREATE INDEX IF NOT EXISTS session_events_session ON session_events (session_id)
 
 -- Nonces, state values, codes: the primary key lets only the first use in.
 -- value_hash is the SHA-256 of the value, so the table contains no usable
--- secret.
+-- secret. session_id is NULL for a value issued outside a session.
 CREATE TABLE IF NOT EXISTS single_use_values (
     kind TEXT NOT NULL,
     value_hash TEXT NOT NULL,
-    session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    session_id TEXT REFERENCES sessions (id) ON DELETE CASCADE,
     used_at INTEGER NOT NULL,
     PRIMARY KEY (kind, value_hash)
 );

@@ -7,9 +7,12 @@ Flask instance folder by default, or PostgreSQL when
 
 In a Flask app::
 
-    store = storage.init_app(app)        # in create_app
-    db = storage.request_connection()    # in a view; closed at teardown
-    if not db.transition(sid, from_states={"created"}, to="fetched", now=now):
+    store = storage.init_app(app)       # in create_app
+    db = storage.request_connection()   # in a view, closed at teardown
+    moved = db.transition(
+        transaction_id, from_states={"created"}, to="request_retrieved", now=now
+    )
+    if not moved:
         abort(409)
 
 Elsewhere, ``with open_store(url, instance_path).connection() as db: ...``.

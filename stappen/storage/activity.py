@@ -18,13 +18,15 @@ class SessionActivity(SessionOperations):
     """Operations for the wallet's and the citizen's page's requests in a session."""
 
     def consume_once(
-        self, kind: str, value: str, *, session_id: str, now: datetime
+        self, kind: str, value: str, *, session_id: str | None, now: datetime
     ) -> bool:
         """Use a single-use value (nonce, state, code) of ``kind``.
 
         Returns True for the first use and False for every later one, also
         when callers race. A replay is recorded as an event of
-        ``session_id``. Only the SHA-256 of the value is stored.
+        ``session_id``. Pass ``session_id=None`` for a value that belongs to
+        no session yet, such as a c_nonce from the nonce endpoint: its
+        replays are only logged. Only the SHA-256 of the value is stored.
         """
         if not value:
             raise ValueError(f"The single-use {kind!r} value is empty: pass the value.")
@@ -37,20 +39,20 @@ class SessionActivity(SessionOperations):
         }
 
         with self.transaction():
-            self._require_session(session_id)
+            if session_id is not None:
+                self._require_session(session_id)
             inserted = self._one(
                 "INSERT INTO single_use_values (kind, value_hash, session_id, used_at) "
                 "VALUES (:kind, :hash, :session_id, :now) "
                 "ON CONFLICT (kind, value_hash) DO NOTHING RETURNING kind",
                 params,
             )
-            if inserted is None:
+            if inserted is None and session_id is not None:
                 self._add_event(session_id, now_ms, "replay", detail={"kind": kind})
 
         if inserted is None:
-            log.warning(
-                "Rejected a replayed %s for session %s", kind, session_label(session_id)
-            )
+            owner = "no session" if session_id is None else session_label(session_id)
+            log.warning("Rejected a replayed %s for %s", kind, owner)
         return inserted is not None
 
     def record_poll(

@@ -12,7 +12,9 @@ from stappen.storage.errors import SessionNotFound, session_label
 
 log = logging.getLogger(__name__)
 
-END_STATES = frozenset({"completed", "failed", "expired", "cancelled"})
+END_STATES = frozenset(
+    {"verified", "issued", "failed", "rejected", "expired", "cancelled"}
+)
 """States that a session never leaves, so transition() rejects them as a source."""
 
 PURPOSES = frozenset({"present", "issue"})
@@ -75,11 +77,14 @@ class SessionOperations(ConnectionBase):
     def create_session(self, session: dict[str, Any]) -> None:
         """Insert a new session and its "created" event.
 
-        Required keys: ``id`` (a random secret), ``flow``, ``step``,
-        ``purpose`` ("present" or "issue"), ``created_at`` and ``expires_at``.
-        ``state`` defaults to "created" and ``data`` to ``{}``. Raises
-        IntegrityError when the id, request_id, state_param,
-        pre_authorized_code or access_token is already in use.
+        Required keys: ``id`` (the transaction id, a random secret), ``flow``,
+        ``step``, ``purpose`` ("present" or "issue"), ``created_at`` and
+        ``expires_at``. Optional: ``state`` (default "created"), ``nonce``,
+        ``state_param`` (the OpenID4VP ``state``), ``request_id`` (the
+        opaque id in the request_uri or credential_offer_uri),
+        ``pre_authorized_code``, ``access_token``, ``data`` (JSON, default
+        ``{}``) and ``result`` (JSON). Raises IntegrityError when the id or
+        one of the LOOKUP_FIELDS is already in use.
         """
         _check_new_session(session)
         row = {column: None for column in INSERT_COLUMNS}
@@ -274,7 +279,7 @@ def _check_new_session(session: dict[str, Any]) -> None:
     missing = REQUIRED_FIELDS - session.keys()
     if missing:
         raise ValueError(
-            f"The new session lacks {', '.join(sorted(missing))}: set them."
+            f"The new session is missing {', '.join(sorted(missing))}: add them."
         )
 
     unknown = session.keys() - CREATE_FIELDS
@@ -292,7 +297,8 @@ def _check_new_session(session: dict[str, Any]) -> None:
 
     if session.get("state", "created") in END_STATES:
         raise ValueError(
-            f"A new session cannot start in the end state {session['state']!r}."
+            f"A new session cannot start in the end state {session['state']!r}: "
+            "leave state unset so that it starts as 'created'."
         )
 
 
