@@ -14,7 +14,7 @@ from datetime import date
 
 import jinja2
 
-from stappen import logic, routing
+from stappen import logic, routing, walletstep
 from stappen.errors import Problems
 from stappen.model import SPECIAL_KINDS, Flow, Step
 from stappen.rendering import is_safe_url, template_names
@@ -62,6 +62,7 @@ def check_flow(flow: Flow, problems: Problems) -> None:
     for step in flow.steps.values():
         _check_answer(flow, step, problems)
         _check_routes_order(flow, step, problems)
+        walletstep.check_wallet_step(flow, step, problems, _line_finder(flow, step))
 
     _check_translations(flow, problems)
     _check_links(flow, problems)
@@ -75,6 +76,12 @@ def check_flow(flow: Flow, problems: Problems) -> None:
     _check_ends(flow, problems)
     if not cycle:
         _check_conditions(flow, problems)
+
+
+def _line_finder(flow: Flow, step: Step):
+    if flow.step_lines is None:
+        return lambda path: step.line
+    return lambda path: flow.step_lines(step.id, path)
 
 
 def _with_article(word: str) -> str:

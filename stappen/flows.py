@@ -169,7 +169,24 @@ def load_flow(folder: Path, problems: Problems) -> Flow | None:
         description=data.get("description"),
         source_digest=hashlib.sha256(document.text.encode()).hexdigest(),
         skipped_steps=frozenset(skipped),
+        step_lines=_step_line_finder(document),
     )
+
+
+def _step_line_finder(document: YamlDocument):
+    """Make a function that finds the line of a path inside a step."""
+    indexes = {
+        raw["id"]: index
+        for index, raw in enumerate(document.data["steps"])
+        if isinstance(raw, dict) and isinstance(raw.get("id"), str)
+    }
+
+    def line(step_id: str, path: tuple) -> int | None:
+        if step_id not in indexes:
+            return None
+        return document.line(("steps", indexes[step_id], *path))
+
+    return line
 
 
 def _check_id(document, raw, line, first_lines, problems: Problems) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,8 @@ class Flow:
     source_digest: str = ""
     skipped_steps: frozenset[str] = frozenset()
     """Ids of steps left out of ``steps`` because their fields are invalid."""
+    step_lines: Callable[[str, tuple], int | None] | None = None
+    """Return the line of a path inside a step's YAML, e.g. ("settings",)."""
 
     @property
     def default_language(self) -> str:

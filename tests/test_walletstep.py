@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+from unittest import mock
 
+import jsonschema
 import pytest
 import yaml
 
-from stappen import walletstep
+from stappen import flows, walletstep
 from stappen.errors import Problems
 from stappen.flows import load_flow
 from stappen.walletstep import (
@@ -102,13 +104,27 @@ def flow_data(issue: dict, present: dict) -> dict:
     }
 
 
+def _schema_without_wallet_settings():
+    """The flow schema minus its rules for wallet settings, so that these tests
+    reach the settings checker with values the schema would reject first."""
+    schema = copy.deepcopy(flows.flow_schema())
+    schema["$defs"]["step"]["allOf"] = [
+        rule
+        for rule in schema["$defs"]["step"]["allOf"]
+        if rule["if"]["properties"]["kind"].get("const") != "wallet"
+    ]
+    return jsonschema.Draft202012Validator(schema)
+
+
 def load(tmp_path, issue=ISSUE, present=PRESENT, data=None):
     folder = tmp_path / "proef"
     folder.mkdir(exist_ok=True)
     text = yaml.safe_dump(data or flow_data(issue, present), sort_keys=False)
     (folder / "flow.yaml").write_text(text, encoding="utf-8")
     problems = Problems()
-    flow = load_flow(folder, problems)
+    validator = _schema_without_wallet_settings()
+    with mock.patch.object(flows, "schema_validator", lambda: validator):
+        flow = load_flow(folder, problems)
     assert [str(p) for p in problems] == []
     return flow
 
