@@ -21,8 +21,10 @@ from stappen.storage import (
     NotFound,
     SessionNotFound,
     StorageConfigError,
+    StorageError,
     init_app,
     open_store,
+    redact_url,
     request_connection,
 )
 
@@ -722,6 +724,30 @@ def test_unknown_scheme_error(tmp_path):
 
     with pytest.raises(StorageConfigError, match=expected):
         open_store("mysql://app:secret@db.example/stappen", tmp_path)
+
+
+def test_postgres_unreachable_error(tmp_path):
+    url = f"postgresql://app:secret@/stappen?host={tmp_path / 'no-server'}"
+    store = open_store(url, tmp_path)
+
+    with pytest.raises(StorageError, match=r"Could not connect to PostgreSQL") as info:
+        store.connect()
+
+    assert "app:***@" in str(info.value)
+    assert "secret" not in str(info.value)
+
+
+def test_redact_url_passwords():
+    in_query = "postgresql:///stappen?host=/run/postgresql&password=secret"
+    in_user = "postgresql://app:s3cr:et@db.example:5433/stappen"
+    no_password = "postgresql://app@db.example/stappen"
+
+    assert (
+        redact_url(in_query)
+        == "postgresql:///stappen?host=/run/postgresql&password=***"
+    )
+    assert redact_url(in_user) == "postgresql://app:***@db.example:5433/stappen"
+    assert redact_url(no_password) == no_password
 
 
 def test_memory_sqlite_rejected(tmp_path):

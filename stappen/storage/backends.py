@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg.rows import dict_row
@@ -79,14 +78,13 @@ def _sqlite_path(url: str, instance_path: Path) -> Path:
 
 
 def redact_url(url: str) -> str:
-    """Return ``url`` with its password replaced by ``***``, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
+    """Return ``url`` with its password replaced by ``***``, for messages.
 
-    host = parts.netloc.rpartition("@")[2]
-    netloc = f"{parts.username}:***@{host}"
-    return urlunsplit(parts._replace(netloc=netloc))
+    Covers both places where a libpq URL can carry a password:
+    ``user:password@`` and a ``password=`` query parameter.
+    """
+    url = re.sub(r"^(\w+://[^:/@?]*):[^@/?]*@", r"\1:***@", url)
+    return re.sub(r"([?&]password=)[^&]*", r"\1***", url)
 
 
 def _dict_row(cursor: sqlite3.Cursor, row: tuple) -> dict[str, Any]:
@@ -134,7 +132,7 @@ class SQLiteBackend(Backend):
     """A SQLite file in WAL mode, one connection per thread."""
 
     name = "sqlite"
-    lock_clause = ""  # BEGIN IMMEDIATE already locks the whole database.
+    lock_clause = ""  # BEGIN IMMEDIATE already takes the one write lock.
     integrity_errors = (sqlite3.IntegrityError,)
 
     def __init__(self, path: Path):
@@ -146,8 +144,9 @@ class SQLiteBackend(Backend):
     def connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None leaves transactions to transaction() below, so
-        # that a write starts with BEGIN IMMEDIATE and never has to upgrade a
-        # read lock, which fails at once in WAL mode instead of waiting.
+        # that a write starts with BEGIN IMMEDIATE. A read transaction that
+        # later writes fails with SQLITE_BUSY, without waiting, when another
+        # connection wrote in between.
         raw = sqlite3.connect(
             self.path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS, isolation_level=None
         )
@@ -163,14 +162,15 @@ class SQLiteBackend(Backend):
         raw.execute("SAVEPOINT nested" if nested else "BEGIN IMMEDIATE")
         try:
             yield
+            raw.execute("RELEASE nested" if nested else "COMMIT")
         except BaseException:
-            if nested:
-                raw.execute("ROLLBACK TO nested")
+            # SQLite ends the transaction by itself after some errors (a full
+            # disk, for one), and a second ROLLBACK would hide the first error.
+            if raw.in_transaction:
+                raw.execute("ROLLBACK TO nested" if nested else "ROLLBACK")
+            if nested and raw.in_transaction:
                 raw.execute("RELEASE nested")
-            else:
-                raw.execute("ROLLBACK")
             raise
-        raw.execute("RELEASE nested" if nested else "COMMIT")
 
     def init_schema(self, raw: sqlite3.Connection) -> None:
         try:
@@ -207,8 +207,9 @@ class PostgresBackend(Backend):
             return psycopg.connect(self.url, autocommit=True, row_factory=dict_row)
         except psycopg.OperationalError as error:
             raise StorageError(
-                f"Could not connect to PostgreSQL at {redact_url(self.url)!r}: "
-                f"{error}. Check STAPPEN_DATABASE_URL and that the server runs."
+                f"Could not connect to PostgreSQL at {redact_url(self.url)!r}. "
+                "Check STAPPEN_DATABASE_URL and that the server runs. "
+                f"psycopg reported: {error}"
             ) from error
 
     def transaction(self, raw: psycopg.Connection) -> Any:
