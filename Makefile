@@ -8,7 +8,7 @@ STEPS ?= steps
 OUT ?= site
 PORT ?= 8000
 
-.PHONY: setup serve build validate test browser bench clean golden
+.PHONY: setup serve build validate test system bench clean golden
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -31,16 +31,22 @@ build: setup
 validate: setup
 	$(PY) build.py validate $(STEPS) --strict
 
-# Headless Chromium from Debian for the browser tests; installing it needs root.
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+# Debian's headless Chromium for the browser tests and PostgreSQL for the
+# storage tests (the tests start their own server); installing needs root.
+SYSTEM_PACKAGES := chromium postgresql
+system:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "chromium not found: run 'sudo apt-get install chromium' for the browser tests"; \
-	  fi; }
+	    echo "missing:$$missing; run 'sudo apt-get install$$missing' for the browser and PostgreSQL tests"; \
+	  fi; \
+	fi
 
-test: setup browser
+test: setup system
 	$(PY) -m pytest
 
 bench: setup

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 import urllib.parse
+from importlib import resources
 from pathlib import Path
 
 from stappen import building, flowtests
 from stappen.errors import InvalidFlows, Problems, StappenError
+from stappen.flows import ID_PATTERN
+from stappen.slugs import slugify
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +96,16 @@ def _make_parser() -> argparse.ArgumentParser:
         help="language of the step titles (default: the flow's first)",
     )
     graph.set_defaults(command=run_graph)
+
+    new = commands.add_parser("new", help="start a new flow from a small example")
+    new.add_argument("name", help="folder name of the new flow, e.g. meedoen")
+    new.add_argument(
+        "--steps",
+        type=Path,
+        default=DEFAULT_STEPS,
+        help="folder of flows (default: steps)",
+    )
+    new.set_defaults(command=run_new)
 
     test = commands.add_parser("test", help="run the flow tests in tests.yaml files")
     test.add_argument(
@@ -202,9 +216,14 @@ def run_validate(args) -> int:
         print(problem, file=sys.stderr)
     steps = sum(len(flow.steps) for flow in flows)
     print(
-        f"{len(flows)} flows, {steps} steps: valid, {len(problems.warnings)} warnings."
+        f"{_count(len(flows), 'flow')}, {_count(steps, 'step')}: valid, "
+        f"{_count(len(problems.warnings), 'warning')}."
     )
     return 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def run_build(args) -> int:
@@ -278,6 +297,26 @@ def _check_graph_out(out: Path, steps_dir: Path) -> None:
             f"folder {str(out.parent)!r} does not exist; create it or choose "
             "another place for the diagram"
         )
+
+
+def run_new(args) -> int:
+    if not re.fullmatch(ID_PATTERN, args.name):
+        raise StappenError(
+            f"flow name {args.name!r} is not a valid page path: use lowercase ASCII "
+            f"letters, digits and single hyphens, such as {slugify(args.name)!r}"
+        )
+    folder = args.steps / args.name
+    if folder.exists():
+        raise StappenError(f"{str(folder)!r} already exists; choose another name")
+    folder.mkdir(parents=True)
+    starter = resources.files("stappen").joinpath("starter")
+    for name in ("flow.yaml", "tests.yaml"):
+        (folder / name).write_text(starter.joinpath(name).read_text(), encoding="utf-8")
+    print(
+        f"Wrote {folder}/flow.yaml and {folder}/tests.yaml; edit them while "
+        "'python build.py serve' runs"
+    )
+    return 0
 
 
 def run_test(args) -> int:

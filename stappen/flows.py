@@ -399,7 +399,7 @@ def _explain_required(name: str, instance) -> str:
     if name == "next" and kind:
         return f"missing: {_article(kind)} {kind} step needs the id of the next step"
     if name == "answer":
-        return "missing: a question step needs an answer type"
+        return "missing: a question step needs an 'answer' with a 'type'"
     if name == "stappen":
         return "missing: start the file with 'stappen: 1'"
     return "missing"
@@ -416,6 +416,13 @@ def _explain_unknown(document, error, path):
     for name in sorted(set(error.instance) - set(allowed)):
         if any(re.match(p, name) for p in schema.get("patternProperties", {})):
             continue
+        if allowed == ["nl", "en"]:
+            yield (
+                name,
+                _explain_unknown_language(name),
+                document.key_line((*path, name)),
+            )
+            continue
         message = f"unknown field {name!r}"
         close = difflib.get_close_matches(name, allowed, n=1)
         if close:
@@ -423,6 +430,15 @@ def _explain_unknown(document, error, path):
         else:
             message += f"; expected one of {', '.join(allowed)}"
         yield name, message, document.key_line((*path, name))
+
+
+def _explain_unknown_language(name: str) -> str:
+    if " " in name:
+        return (
+            f"unknown language {name!r} in a text: a comma inside {{...}} ends the "
+            "text before it, so put the whole text in quotes"
+        )
+    return f"unknown language {name!r} in a text; expected nl or en"
 
 
 def _pattern_names(schema: dict) -> list[str]:

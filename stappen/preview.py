@@ -67,11 +67,15 @@ class Broadcaster:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._listeners: list[queue.Queue] = []
+        self._problems: list[str] = []
 
     def listen(self) -> queue.Queue:
+        """Return a new page's queue, starting with the problems, if any."""
         listener: queue.Queue = queue.Queue()
         with self._lock:
             self._listeners.append(listener)
+            if self._problems:
+                listener.put(("problems", json.dumps(self._problems)))
         return listener
 
     def forget(self, listener: queue.Queue) -> None:
@@ -80,6 +84,7 @@ class Broadcaster:
 
     def send(self, event: str, data) -> None:
         with self._lock:
+            self._problems = list(data) if event == "problems" else []
             for listener in self._listeners:
                 listener.put((event, json.dumps(data)))
 
@@ -202,8 +207,10 @@ def rebuild_loop(builder: SiteBuilder, handler: _ChangeHandler, broadcaster):
         try:
             paths = builder.rebuild(changed)
         except InvalidFlows as error:
-            lines = [str(problem) for problem in error.problems]
-            _report_problems(lines, broadcaster)
+            for problem in error.problems:
+                level = logging.ERROR if problem.is_error else logging.WARNING
+                log.log(level, "%s", problem, extra={"problem": True})
+            broadcaster.send("problems", [str(p) for p in error.problems])
             continue
         except StappenError as error:
             _report_problems([str(error)], broadcaster)

@@ -489,7 +489,9 @@ _SYNTAX_RULES = (
         "flow mapping",
         "the mapping that starts with '{{' on line {context_line} is not "
         "closed or lacks a comma",
-        "close the mapping with '}' and separate its entries with commas",
+        "close the mapping with '}' and separate its entries with commas; a text "
+        "inside it that contains ': ' or ',' needs quotes, as in "
+        '{nl: "Let op: lees dit", en: "Note: read this"}',
     ),
     _SyntaxRule(
         "expected ':'",

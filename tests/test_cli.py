@@ -16,7 +16,7 @@ SHARED_CHECK = PROJECT.parent / "shared" / "checks" / "flow-build.sh"
 def test_validate_reports_counts(steps_copy, capsys):
     status = cli.main(["validate", str(steps_copy)])
     assert status == 0
-    assert capsys.readouterr().out == "1 flows, 8 steps: valid, 0 warnings.\n"
+    assert capsys.readouterr().out == "1 flow, 8 steps: valid, 0 warnings.\n"
 
 
 def test_validate_missing_folder(tmp_path, monkeypatch, capsys):
@@ -122,7 +122,8 @@ def test_acceptance_script_passes(tmp_path):
         import pytest
 
         pytest.skip(
-            f"{SHARED_CHECK} not found: the shared checks are not beside the project"
+            f"{SHARED_CHECK} not found: the acceptance checks that CI places "
+            "beside the repository are missing"
         )
     result = subprocess.run(
         ["bash", str(SHARED_CHECK)],
@@ -160,7 +161,7 @@ def test_validate_long_flow(tmp_path, monkeypatch, capsys):
     (folder / "flow.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     status = cli.main(["validate", "steps"])
     assert status == 0
-    assert capsys.readouterr().out == "1 flows, 3001 steps: valid, 0 warnings.\n"
+    assert capsys.readouterr().out == "1 flow, 3001 steps: valid, 0 warnings.\n"
 
 
 def test_build_rejects_relative_base_url(steps_copy, capsys):
@@ -182,3 +183,26 @@ def test_build_refuses_link_in_output(steps_copy, tmp_path, capsys):
     assert status == 1
     assert "contains a symbolic link, 'index.html'" in capsys.readouterr().err
     assert victim.read_text(encoding="utf-8") == "mine"
+
+
+def test_new_flow_validates(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["new", "meedoen"]) == 0
+    assert cli.main(["validate", "steps", "--strict"]) == 0
+    first_line = (
+        Path("steps/meedoen/flow.yaml").read_text(encoding="utf-8").split("\n")[0]
+    )
+    assert first_line.endswith("$schema=../../stappen/schema/flow.schema.json")
+
+
+def test_new_flow_refuses_existing(steps_copy, capsys):
+    status = cli.main(["new", "demo", "--steps", str(steps_copy)])
+    assert status == 1
+    assert "already exists; choose another name" in capsys.readouterr().err
+
+
+def test_new_flow_rejects_bad_name(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    status = cli.main(["new", "Mee Doen"])
+    assert status == 1
+    assert "such as 'mee-doen'" in capsys.readouterr().err

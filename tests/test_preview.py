@@ -157,3 +157,15 @@ def test_preview_reloads_after_flow_template_edit(preview):
     assert _next_change(events) == "reload"
     _, body = _get(base + PREFIX + "nl/demo/geen-recht/")
     assert "<p>Eigen</p>" in body
+
+
+def test_preview_new_page_gets_problems(preview):
+    base, steps = preview
+    events = _listen(base)
+    flow = steps / "demo" / "flow.yaml"
+    flow.write_text(
+        flow.read_text(encoding="utf-8").replace("next: woonplaats", "next: x")
+    )
+    assert _next_change(events) == "problems"
+    later = _listen(base)
+    assert later.get(timeout=15) == "problems"

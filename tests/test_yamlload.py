@@ -345,8 +345,7 @@ def test_invalid_utf8_after_multibyte(load):
 def test_utf16_rejected(load):
     _document, messages = load("a: 1\n".encode("utf-16"))
     assert messages == [
-        "flow.yaml:1: the file is saved as UTF-16; save it with UTF-8 encoding "
-        "instead"
+        "flow.yaml:1: the file is saved as UTF-16; save it with UTF-8 encoding instead"
     ]
 
 
@@ -458,7 +457,8 @@ def test_unclosed_brace(load):
         "flow.yaml:2: invalid YAML at column 2: the mapping that starts with '{' "
         "on line 1 is not closed or lacks a comma (parser message: did not find "
         "expected ',' or '}'); close the mapping with '}' and separate its "
-        "entries with commas"
+        "entries with commas; a text inside it that contains ': ' or ',' needs "
+        'quotes, as in {nl: "Let op: lees dit", en: "Note: read this"}'
     ]
 
 
