@@ -57,11 +57,18 @@ def build(
     out_dir: Path,
     *,
     base_url: str = "/",
+    api_url: str | None = None,
     strict: bool = False,
     workers: int | None = None,
 ) -> BuildSummary:
-    """Validate the flows under ``steps_dir`` and write the site to ``out_dir``."""
-    builder = SiteBuilder(steps_dir, out_dir, base_url=base_url, strict=strict)
+    """Validate the flows under ``steps_dir`` and write the site to ``out_dir``.
+
+    ``api_url`` is where the pages reach the Stappen API; without it, the
+    steps that need the API render as placeholders.
+    """
+    builder = SiteBuilder(
+        steps_dir, out_dir, base_url=base_url, api_url=api_url, strict=strict
+    )
     return builder.build_all(workers=workers)
 
 
@@ -130,11 +137,20 @@ class SiteBuilder:
     changed.
     """
 
-    def __init__(self, steps_dir: Path, out_dir: Path, *, base_url="/", strict=False):
+    def __init__(
+        self,
+        steps_dir: Path,
+        out_dir: Path,
+        *,
+        base_url: str = "/",
+        api_url: str | None = None,
+        strict: bool = False,
+    ):
         _check_out_dir(steps_dir, out_dir)
         self.steps_dir = steps_dir
         self.out_dir = out_dir
         self.base_url = base_url
+        self.api_url = api_url
         self.strict = strict
         self.flows: dict[str, Flow] = {}
         self.content: SiteContent | None = None
@@ -148,7 +164,7 @@ class SiteBuilder:
         for problem in problems:
             log.warning("%s", problem, extra={"problem": True})
         self.flows = {flow.id: flow for flow in flows}
-        self.content = SiteContent(flows, self.base_url)
+        self.content = SiteContent(flows, self.base_url, api_url=self.api_url)
         pages = len(self.content.pages) + 1
         log.info("Rendering %d pages into %s", pages, self.out_dir)
         files = freeze(self.content, self.out_dir, workers=workers)
@@ -193,7 +209,11 @@ class SiteBuilder:
         old_paths = set(previous.paths())
         flows = [updated[key] for key in sorted(updated)]
         self.content = SiteContent(
-            flows, self.base_url, previous=previous, changed=changed_ids
+            flows,
+            self.base_url,
+            api_url=self.api_url,
+            previous=previous,
+            changed=changed_ids,
         )
         self.flows = updated
         new_paths = self.content.paths()

@@ -61,6 +61,7 @@ def _make_parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build", help="validate and write the static site")
     _add_site_options(build)
+    _add_api_url(build)
     build.add_argument(
         "--workers",
         type=int,
@@ -71,6 +72,7 @@ def _make_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="preview with live reload")
     _add_site_options(serve, default_base="/")
+    _add_api_url(serve)
     serve.add_argument(
         "--port", type=_port, default=8000, help="port, 1 to 65535 (default: 8000)"
     )
@@ -143,6 +145,26 @@ def _port(text: str) -> int:
             f"expected a port from 1 to 65535, got {text!r}"
         )
     return port
+
+
+def _add_api_url(parser) -> None:
+    parser.add_argument(
+        "--api-url",
+        type=_web_url,
+        default=None,
+        help="public URL of the Stappen API that wallet steps call, e.g. "
+        "https://api.gemeente.nl/ (default: none; those steps then render as "
+        "placeholders)",
+    )
+
+
+def _web_url(text: str) -> str:
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise argparse.ArgumentTypeError(
+            f"expected an http(s) URL such as https://api.gemeente.nl/, got {text!r}"
+        )
+    return text.rstrip("/")
 
 
 def _add_strict(parser: argparse.ArgumentParser) -> None:
@@ -231,6 +253,7 @@ def run_build(args) -> int:
         args.steps,
         args.out,
         base_url=args.base_url,
+        api_url=args.api_url,
         strict=args.strict,
         workers=args.workers,
     )
@@ -245,6 +268,7 @@ def run_serve(args) -> int:
         args.steps,
         args.out,
         base_url=args.base_url,
+        api_url=args.api_url,
         host=args.host,
         port=args.port,
         strict=args.strict,

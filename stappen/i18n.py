@@ -34,6 +34,47 @@ MESSAGES = {
             "het portaal: er gebeurt op deze pagina nog niets met uw gegevens."
         ),
         "placeholder_skip": "Deze stap overslaan (alleen om het portaal te bekijken)",
+        "wallet_heading": "Met uw wallet-app",
+        "wallet_intro": (
+            "Als u klaar bent, laat deze pagina een QR-code zien. Scan die met "
+            "uw wallet-app."
+        ),
+        "wallet_start": "Toon de QR-code",
+        "wallet_scan": (
+            "Scan deze QR-code met uw wallet-app. De code is een paar minuten geldig."
+        ),
+        "wallet_open_app": "Open de wallet-app op deze telefoon",
+        "wallet_new_code": "Nieuwe code",
+        "wallet_cancel": "Stoppen",
+        "wallet_no_camera_title": "Kunt u de QR-code niet scannen?",
+        "wallet_no_camera_body": (
+            "Gebruikt u deze website op de telefoon met uw wallet-app? Kies dan "
+            "‘Open de wallet-app op deze telefoon’. Lukt dat ook niet, bel dan "
+            "{organisation} op 14 030; een medewerker helpt u verder."
+        ),
+        "wallet_status_created": "Wacht op uw wallet-app.",
+        "wallet_status_request_retrieved": (
+            "Uw wallet-app heeft het verzoek. Bevestig het in de app."
+        ),
+        "wallet_status_submitted": (
+            "Uw gegevens zijn ontvangen. Ze worden gecontroleerd."
+        ),
+        "wallet_status_verified": "Gelukt: uw gegevens zijn gecontroleerd.",
+        "wallet_status_issued": "Gelukt: de gegevens staan in uw wallet-app.",
+        "wallet_status_failed": (
+            "Dit is niet gelukt: uw gegevens konden niet worden gecontroleerd. "
+            "Probeer het opnieuw met een nieuwe code."
+        ),
+        "wallet_status_rejected": (
+            "U heeft het verzoek in uw wallet-app geweigerd. Er is niets gedeeld."
+        ),
+        "wallet_status_expired": (
+            "De code is verlopen. Vraag een nieuwe code aan als u verder wilt."
+        ),
+        "wallet_status_cancelled": "U bent gestopt. Er is niets gedeeld.",
+        "wallet_status_error": (
+            "De dienst is nu niet bereikbaar. Probeer het later opnieuw."
+        ),
         "kind_wallet": "gegevens delen met uw wallet",
         "kind_check": "controle van uw recht",
         "kind_application": "aanvraag",
@@ -88,6 +129,41 @@ MESSAGES = {
             "of the portal yet: nothing happens with your data on this page."
         ),
         "placeholder_skip": "Skip this step (only to preview the portal)",
+        "wallet_heading": "With your wallet app",
+        "wallet_intro": (
+            "When you are ready, this page shows a QR code. Scan it with your "
+            "wallet app."
+        ),
+        "wallet_start": "Show the QR code",
+        "wallet_scan": (
+            "Scan this QR code with your wallet app. It is valid for a few minutes."
+        ),
+        "wallet_open_app": "Open the wallet app on this phone",
+        "wallet_new_code": "New code",
+        "wallet_cancel": "Stop",
+        "wallet_no_camera_title": "Cannot scan the QR code?",
+        "wallet_no_camera_body": (
+            "Are you using this website on the phone with your wallet app? Then "
+            "choose ‘Open the wallet app on this phone’. If that does not work "
+            "either, call {organisation} on 14 030; someone will help you."
+        ),
+        "wallet_status_created": "Waiting for your wallet app.",
+        "wallet_status_request_retrieved": (
+            "Your wallet app has the request. Confirm it in the app."
+        ),
+        "wallet_status_submitted": "Your data has arrived. It is being checked.",
+        "wallet_status_verified": "Done: your data has been checked.",
+        "wallet_status_issued": "Done: the data is in your wallet app.",
+        "wallet_status_failed": (
+            "This did not work: your data could not be checked. Try again with "
+            "a new code."
+        ),
+        "wallet_status_rejected": (
+            "You declined the request in your wallet app. Nothing was shared."
+        ),
+        "wallet_status_expired": "The code has expired. Ask for a new code to go on.",
+        "wallet_status_cancelled": "You stopped. Nothing was shared.",
+        "wallet_status_error": "The service cannot be reached now. Try again later.",
         "kind_wallet": "sharing data with your wallet",
         "kind_check": "checking your entitlement",
         "kind_application": "application",

@@ -238,12 +238,15 @@ def serve(
     base_url: str,
     host: str,
     port: int,
+    api_url: str | None = None,
     strict: bool = False,
 ) -> None:
     """Build, then serve and rebuild on every change until interrupted."""
     path = urllib.parse.urlsplit(base_url).path.strip("/")
     prefix = f"/{path}/" if path else "/"
-    builder = SiteBuilder(steps_dir, out_dir, base_url=prefix, strict=strict)
+    builder = SiteBuilder(
+        steps_dir, out_dir, base_url=prefix, api_url=api_url, strict=strict
+    )
     print(builder.build_all())
 
     broadcaster = Broadcaster()

@@ -110,9 +110,12 @@ def flow_pages(flow: Flow) -> list[Page]:
 class Renderer:
     """Render pages with Jinja; one instance serves a whole build."""
 
-    def __init__(self, flows: list[Flow], base_url: str = "/") -> None:
+    def __init__(
+        self, flows: list[Flow], base_url: str = "/", api_url: str | None = None
+    ) -> None:
         self.flows = flows
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.api_url = api_url
         self._flow_data: dict[str, str] = {}
         self._positions: dict[str, dict[str, tuple[int, int]]] = {}
         self._fingerprints: dict[str, str] = {}
@@ -194,6 +197,7 @@ class Renderer:
             "other_languages": self._other_languages(page),
             "home": home_path(lang),
             "flow_home": flow_path(page.flow, lang) if page.flow else home_path(lang),
+            "api_url": self.api_url,
         }
         if page.flow is not None:
             context["flow_data"] = self.flow_data(page.flow)
@@ -317,7 +321,12 @@ def _browser_messages(flow: Flow, step: Step, lang: str) -> dict:
     ui = messages(lang)
     data = {
         "lang": lang,
-        "ui": {k: v for k, v in ui.items() if k.startswith(("error_", "step_of"))},
+        "ui": {
+            key: value
+            for key, value in ui.items()
+            if key.startswith(("error_", "step_of"))
+            or (step.kind == "wallet" and key.startswith("wallet_status_"))
+        },
     }
     if step.errors:
         data["errors"] = {

@@ -121,11 +121,12 @@ class SiteContent:
         flows: list[Flow],
         base_url: str = "/",
         *,
+        api_url: str | None = None,
         previous: SiteContent | None = None,
         changed: set[str] = frozenset(),
     ) -> None:
         self.flows = flows
-        self.renderer = Renderer(flows, base_url)
+        self.renderer = Renderer(flows, base_url, api_url)
         known = previous.pages_by_flow if previous else None
         listed = site_pages(flows, known)
         self.pages: dict[str, Page] = {page.path: page for page in listed}

@@ -4,6 +4,7 @@
 import { parseAmount, parseDate, parseNumber } from "./dutch.js";
 import { bindQuestion, fillQuestion } from "./question.js";
 import { renderSummary } from "./summary.js";
+import { bindWallet } from "./wallet.js";
 
 const logic = window.jsonLogic;
 
@@ -176,6 +177,10 @@ function start() {
     bindQuestion({ flow, stepId, form, returnTo, saveState });
   }
   refresh(flow, stepId, returnTo);
+  const wallet = document.querySelector("[data-stappen-wallet]");
+  if (wallet) {
+    bindWallet(wallet, readJson("stappen-messages"));
+  }
   window.addEventListener("pageshow", (event) => {
     if (event.persisted) {
       refresh(flow, stepId, returnTo);
