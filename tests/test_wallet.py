@@ -13,6 +13,7 @@ import hmac
 import importlib.util
 import json
 import os
+import shutil
 import stat
 import urllib.parse
 
@@ -551,19 +552,19 @@ def test_only_http_urls(url):
 
 
 def test_offer_link_without_uri(wallet):
-    holder = holding.Holder(wallet.path, transport=refuse_transport)
+    holder = holding.Holder(wallet.path, transport=no_network_transport)
     with pytest.raises(WalletError, match="has no credential_offer_uri parameter"):
         holder.receive("openid-credential-offer://?credential_offer=%7B%7D")
 
 
 def test_request_uri_method_post_unsupported(wallet):
-    holder = holding.Holder(wallet.path, transport=refuse_transport)
+    holder = holding.Holder(wallet.path, transport=no_network_transport)
     url = "openid4vp://?client_id=x&request_uri=http://a.test/r&request_uri_method=post"
     with pytest.raises(WalletError, match="fetches request objects with GET only"):
         holder.present(url)
 
 
-def refuse_transport(request):
+def no_network_transport(request):
     raise AssertionError(
         f"no HTTP request expected, got {request.method} {request.url}"
     )
@@ -662,3 +663,475 @@ def test_cli_unknown_mode_rejected(wallet, capsys):
 
 API_MODULES = ("stappen.verifier", "stappen.issuer", "stappen.sessions")
 MISSING_API = [name for name in API_MODULES if importlib.util.find_spec(name) is None]
+
+
+# End to end, against the real API app
+
+
+E2E_PUBLIC_URL = "https://api.stappen.test"
+VIL = "vil"
+ISSUE_STEP = "gegevens-ophalen"
+PRESENT_STEP = "gegevens-delen"
+PERSONA = "sanne"
+VIL_TYPES = {
+    f"urn:stappen:vil:{name}"
+    for name in (
+        "inkomen",
+        "huishouden",
+        "leeftijd",
+        "woonplaats",
+        "vermogen",
+        "bankrekening",
+    )
+}
+
+needs_api = pytest.mark.skipif(
+    bool(MISSING_API),
+    reason=f"the API has no {', '.join(MISSING_API)} yet, so there is nothing to "
+    "receive from or present to",
+)
+
+
+class ApiClock:
+    """The API's clock (STAPPEN_CLOCK), which tests move instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+
+    def __call__(self) -> datetime.datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += datetime.timedelta(seconds=seconds)
+
+    @property
+    def epoch(self) -> int:
+        return int(self.now.timestamp())
+
+
+def flask_transport(app):
+    """Return a wallet transport that hands each request to ``app``'s test client."""
+    client = app.test_client()
+    public = urllib.parse.urlsplit(E2E_PUBLIC_URL)
+
+    def send(request: holding.HttpRequest) -> holding.HttpResponse:
+        url = urllib.parse.urlsplit(request.url)
+        assert (url.scheme, url.netloc) == (public.scheme, public.netloc), (
+            f"the wallet sent a request outside the API: {request.url}"
+        )
+        path = url.path + (f"?{url.query}" if url.query else "")
+        response = client.open(
+            path,
+            method=request.method,
+            headers=dict(request.headers),
+            data=request.body,
+            base_url=f"{public.scheme}://{public.netloc}",
+        )
+        headers = {name.lower(): value for name, value in response.headers.items()}
+        return holding.HttpResponse(response.status_code, headers, response.get_data())
+
+    return send
+
+
+class E2E:
+    """The API app, its clock and a wallet that talks to it."""
+
+    def __init__(self, app, clock: ApiClock, wallet_path) -> None:
+        self.app = app
+        self.clock = clock
+        self.client = app.test_client()
+        self.lines: list[str] = []
+        self.issuing_sessions: list[str] = []
+        self.holder = holding.Holder(
+            wallet_path,
+            transport=flask_transport(app),
+            clock=lambda: clock.epoch,
+            sleep=clock.advance,
+            echo=self.lines.append,
+        )
+
+    def start(self, step: str, **fields) -> dict:
+        body = {"flow": VIL, "step": step, **fields}
+        response = self.client.post("/api/v1/wallet-sessions", json=body)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    def status(self, session: dict) -> str:
+        self.clock.advance(1)
+        path = f"/api/v1/wallet-sessions/{session['transaction_id']}/status"
+        return self.client.get(path).get_json()["status"]
+
+    def result(self, session: dict) -> dict:
+        path = f"/api/v1/wallet-sessions/{session['transaction_id']}/result"
+        response = self.client.get(path)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def failed_checks(self, session: dict) -> list[str]:
+        report = self.result(session)["report"]
+        return [line["check"] for line in report if not line["passed"]]
+
+    def receive_persona(self) -> list[str]:
+        session = self.start(ISSUE_STEP, persona=PERSONA)
+        self.issuing_sessions.append(session["transaction_id"])
+        return self.holder.receive(session["wallet_url"])
+
+    def receive_persona_with_code(self) -> list[str]:
+        session = self.start(ISSUE_STEP, persona=PERSONA)
+        return self.holder.receive(session["wallet_url"], tx_code=session["tx_code"])
+
+    def wallet(self) -> Wallet:
+        return Wallet.load(self.holder.wallet_path)
+
+
+def make_e2e(tmp_path, steps_dir) -> E2E:
+    """Build the API app on ``steps_dir`` with fresh keys, database and clock."""
+    from stappen import apiconfig
+    from stappen.api import create_app
+
+    clock = ApiClock()
+    app = create_app(
+        {
+            "STEPS_DIR": str(steps_dir),
+            "KEYS_DIR": str(tmp_path / "keys"),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'api.sqlite3'}",
+            "PUBLIC_URL": E2E_PUBLIC_URL,
+            "STAPPEN_CLOCK": clock,
+            "TESTING": True,
+        }
+    )
+    apiconfig.generate_keys(app)
+    app.extensions["stappen.storage"].init_schema()
+    wallet_path = tmp_path / "e2e-wallet.json"
+    Wallet.create(wallet_path)
+    return E2E(app, clock, wallet_path)
+
+
+@pytest.fixture
+def e2e(tmp_path):
+    return make_e2e(tmp_path, PROJECT / "steps")
+
+
+@pytest.fixture
+def variant(tmp_path):
+    """The VIL flow with a transaction code on issuing and plain direct_post."""
+    steps = tmp_path / "steps"
+    shutil.copytree(PROJECT / "steps" / VIL, steps / VIL)
+    flow = steps / VIL / "flow.yaml"
+    text = flow.read_text(encoding="utf-8")
+    changes = [
+        (
+            "      expires_in: 600\n    next: regeling",
+            "      expires_in: 600\n      tx_code: {length: 6, input_mode: numeric}\n"
+            "    next: regeling",
+        ),
+        (
+            "      response_mode: direct_post.jwt\n    next: toets",
+            "      response_mode: direct_post\n    next: toets",
+        ),
+    ]
+    for old, new in changes:
+        assert text.count(old) == 1, f"the VIL flow changed; update this fixture: {old}"
+        text = text.replace(old, new)
+    flow.write_text(text, encoding="utf-8")
+    return make_e2e(tmp_path, steps)
+
+
+@pytest.fixture
+def filled(e2e):
+    """The end-to-end set-up with the persona's credentials in the wallet."""
+    e2e.receive_persona()
+    return e2e
+
+
+@needs_api
+def test_receive_persona_credentials(e2e):
+    session = e2e.start(ISSUE_STEP, persona=PERSONA)
+    ids = e2e.holder.receive(session["wallet_url"])
+
+    credentials = e2e.wallet().credentials
+    assert ids == [credential.id for credential in credentials]
+    assert {credential.vct for credential in credentials} == VIL_TYPES
+    inkomen = next(c for c in credentials if c.vct.endswith(":inkomen"))
+    assert inkomen.claims["netto_per_maand"] == 1290.0
+    assert inkomen.issuer == "https://uitgifte.vil.example"
+    assert inkomen.credential_issuer == E2E_PUBLIC_URL
+    assert e2e.status(session) == "issued"
+
+
+@needs_api
+def test_receive_keys_per_credential(e2e):
+    e2e.receive_persona()
+    wallet = e2e.wallet()
+    key_ids = [credential.key_id for credential in wallet.credentials]
+    assert len(set(key_ids)) == len(key_ids) == 6
+    assert set(wallet.keys) == set(key_ids)
+
+
+@needs_api
+def test_receive_offer_only_once(e2e):
+    session = e2e.start(ISSUE_STEP, persona=PERSONA)
+    e2e.holder.receive(session["wallet_url"])
+    with pytest.raises(holding.ServerError, match="HTTP 404: not_found"):
+        e2e.holder.receive(session["wallet_url"])
+
+
+@needs_api
+def test_receive_needs_tx_code(variant):
+    session = variant.start(ISSUE_STEP, persona=PERSONA)
+    with pytest.raises(WalletError, match="needs a transaction code of 6 characters"):
+        variant.holder.receive(session["wallet_url"])
+
+
+@needs_api
+def test_receive_wrong_tx_code(variant):
+    session = variant.start(ISSUE_STEP, persona=PERSONA)
+    wrong = "000000" if session["tx_code"] != "000000" else "111111"
+    with pytest.raises(
+        holding.ServerError, match="invalid_grant: the transaction code"
+    ):
+        variant.holder.receive(session["wallet_url"], tx_code=wrong)
+
+
+@needs_api
+def test_receive_with_tx_code(variant):
+    session = variant.start(ISSUE_STEP, persona=PERSONA)
+    ids = variant.holder.receive(session["wallet_url"], tx_code=session["tx_code"])
+    assert len(ids) == 6
+    assert variant.status(session) == "issued"
+
+
+@needs_api
+def test_present_plain_direct_post(variant):
+    variant.receive_persona_with_code()
+    session = variant.start(PRESENT_STEP)
+    assert variant.holder.present(session["wallet_url"]) == {}
+    assert variant.status(session) == "verified"
+    assert any(line.endswith("response mode direct_post") for line in variant.lines)
+
+
+@needs_api
+def test_plain_wrong_nonce_fails(variant):
+    variant.receive_persona_with_code()
+    session = variant.start(PRESENT_STEP)
+    with pytest.raises(holding.ResponseRejected, match="failed checks key binding"):
+        variant.holder.present(session["wallet_url"], mode="wrong-nonce")
+    assert variant.status(session) == "failed"
+
+
+@needs_api
+def test_present_honest_verified(filled):
+    session = filled.start(PRESENT_STEP)
+    answer = filled.holder.present(session["wallet_url"])
+
+    assert answer == {}
+    assert filled.status(session) == "verified"
+    result = filled.result(session)
+    assert all(line["passed"] for line in result["report"])
+    [inkomen] = result["claims"]["inkomen"]
+    assert inkomen["claims"]["netto_per_maand"] == 1290.0
+    [leeftijd] = result["claims"]["leeftijd"]
+    assert leeftijd["claims"]["ouder_dan_21"] is True
+    assert "geboortedatum" not in leeftijd["claims"]
+
+
+@needs_api
+def test_present_discloses_only_requested(filled):
+    session = filled.start(PRESENT_STEP)
+    filled.holder.present(session["wallet_url"])
+
+    claims = filled.result(session)["claims"]
+    assert set(claims) == {
+        "inkomen",
+        "huishouden",
+        "leeftijd",
+        "woonplaats",
+        "vermogen",
+    }
+    assert set(claims["woonplaats"][0]["claims"]) <= {
+        "gemeentecode",
+        "bron",
+        "herkomst",
+    }
+    assert "gemeente" not in claims["woonplaats"][0]["claims"]
+
+
+@needs_api
+def test_present_encrypts_direct_post_jwt(filled):
+    session = filled.start(PRESENT_STEP)
+    filled.holder.present(session["wallet_url"])
+    assert any("response mode direct_post.jwt" in line for line in filled.lines)
+
+
+@needs_api
+def test_decline_ends_rejected(filled):
+    session = filled.start(PRESENT_STEP)
+    assert filled.holder.present(session["wallet_url"], decline=True) == {}
+    assert filled.status(session) == "rejected"
+
+
+@needs_api
+def test_present_without_credentials(e2e):
+    session = e2e.start(PRESENT_STEP)
+    with pytest.raises(WalletError, match="the wallet cannot satisfy the request"):
+        e2e.holder.present(session["wallet_url"])
+
+
+@needs_api
+@pytest.mark.parametrize(
+    ("mode", "check"),
+    [
+        ("wrong-nonce", "key binding"),
+        ("aud-array", "key binding"),
+        ("tampered-disclosure", "disclosures"),
+        ("foreign-key", "key binding"),
+        ("alg-none", "key binding"),
+        ("hs256-public-key", "key binding"),
+        ("no-kb", "key binding"),
+    ],
+)
+def test_misbehaviour_fails_its_check(filled, mode, check):
+    session = filled.start(PRESENT_STEP)
+    with pytest.raises(holding.ResponseRejected, match="failed checks") as rejected:
+        filled.holder.present(session["wallet_url"], mode=mode)
+
+    assert rejected.value.error == "invalid_request"
+    assert check in rejected.value.description
+    assert filled.status(session) == "failed"
+    assert check in filled.failed_checks(session)
+
+
+@needs_api
+def test_replay_second_post_rejected(filled):
+    session = filled.start(PRESENT_STEP)
+    with pytest.raises(holding.ResponseRejected, match="state was used before"):
+        filled.holder.present(session["wallet_url"], mode="replay")
+
+    assert filled.status(session) == "verified"
+    assert "Sent the response to" in filled.lines[-2]
+
+
+@needs_api
+def test_replay_previous_fails_replay_check(filled):
+    first = filled.start(PRESENT_STEP)
+    filled.holder.present(first["wallet_url"])
+
+    second = filled.start(PRESENT_STEP)
+    with pytest.raises(holding.ResponseRejected, match="failed checks replay"):
+        filled.holder.present(second["wallet_url"], mode="replay-previous")
+    assert filled.status(second) == "failed"
+    assert "replay" in filled.failed_checks(second)
+    assert filled.status(first) == "verified"
+
+
+@needs_api
+def test_replay_previous_needs_history(filled):
+    session = filled.start(PRESENT_STEP)
+    with pytest.raises(WalletError, match="needs a response that a verifier accepted"):
+        filled.holder.present(session["wallet_url"], mode="replay-previous")
+
+
+@needs_api
+def test_expired_fails_times_check(e2e):
+    # Issue 32 days ago, so the 30-day credentials expired at least 2 days ago.
+    e2e.clock.advance(-32 * 86400)
+    e2e.receive_persona()
+    e2e.clock.advance(32 * 86400)
+
+    session = e2e.start(PRESENT_STEP)
+    with pytest.raises(holding.ResponseRejected, match="failed checks times"):
+        e2e.holder.present(session["wallet_url"], mode="expired")
+    assert e2e.status(session) == "failed"
+    assert "times" in e2e.failed_checks(session)
+
+
+@needs_api
+def test_expired_credentials_not_presented(e2e):
+    e2e.clock.advance(-32 * 86400)
+    e2e.receive_persona()
+    e2e.clock.advance(32 * 86400)
+
+    session = e2e.start(PRESENT_STEP)
+    with pytest.raises(WalletError, match="contains nothing usable"):
+        e2e.holder.present(session["wallet_url"])
+
+
+@needs_api
+def test_revoked_fails_status_check(filled):
+    from stappen import issuer
+
+    store = filled.app.extensions["stappen.storage"]
+    inkomen = next(c for c in filled.wallet().credentials if c.vct.endswith("inkomen"))
+    with store.connection() as db:
+        issued = db.issued_credentials(filled.issuing_sessions[0])
+    [record] = [row for row in issued if row["holder_jwk_thumbprint"] == inkomen.key_id]
+    issuer.revoke(store, record["credential_id"])
+
+    session = filled.start(PRESENT_STEP)
+    with pytest.raises(holding.ResponseRejected, match="failed checks status"):
+        filled.holder.present(session["wallet_url"], mode="revoked")
+    assert filled.status(session) == "failed"
+    assert "status" in filled.failed_checks(session)
+
+
+@needs_api
+def test_late_ends_expired(filled):
+    session = filled.start(PRESENT_STEP)
+    with pytest.raises(holding.ResponseRejected, match="ended or expired"):
+        filled.holder.present(session["wallet_url"], mode="late")
+
+    assert any(line.startswith("Waiting ") for line in filled.lines)
+    assert filled.status(session) == "expired"
+
+
+@needs_api
+def test_cli_receive_and_present(e2e, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "_holder", lambda args: _cli_holder(e2e, args))
+    wallet = str(e2e.holder.wallet_path)
+    offer = e2e.start(ISSUE_STEP, persona=PERSONA)
+
+    status, out, err = run(capsys, "--wallet", wallet, "receive", offer["wallet_url"])
+    assert (status, err) == (0, "")
+    assert out.splitlines()[-1].startswith("Stored 6 credential(s) in ")
+
+    request = e2e.start(PRESENT_STEP)
+    status, out, err = run(capsys, "--wallet", wallet, "present", request["wallet_url"])
+    assert (status, err) == (0, "")
+    assert out.splitlines()[-1] == "The verifier accepted the response: {}"
+
+
+@needs_api
+def test_cli_mode_rejected_exit_0(filled, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "_holder", lambda args: _cli_holder(filled, args))
+    request = filled.start(PRESENT_STEP)
+    wallet = str(filled.holder.wallet_path)
+
+    status, out, _ = run(
+        capsys, "--wallet", wallet, "present", request["wallet_url"], "--mode", "no-kb"
+    )
+    assert status == 0
+    assert "The verifier rejected the response, as mode no-kb intends" in out
+
+
+@needs_api
+def test_cli_server_refusal_exit_1(filled, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "_holder", lambda args: _cli_holder(filled, args))
+    request = filled.start(PRESENT_STEP)
+    wallet = str(filled.holder.wallet_path)
+    run(capsys, "--wallet", wallet, "present", request["wallet_url"])
+
+    status, _, err = run(capsys, "--wallet", wallet, "present", request["wallet_url"])
+    assert status == 1
+    assert err.startswith("error: https://api.stappen.test/api/v1/verifier/requests/")
+    assert "HTTP 404" in err
+    assert "Traceback" not in err
+
+
+def _cli_holder(e2e: E2E, args) -> holding.Holder:
+    return holding.Holder(
+        args.wallet,
+        transport=flask_transport(e2e.app),
+        clock=lambda: e2e.clock.epoch,
+        sleep=e2e.clock.advance,
+        echo=print,
+    )
