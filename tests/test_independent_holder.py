@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+import shutil
 import socket
 import subprocess
 import threading
@@ -20,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +31,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.nodejs import PROJECT, node_or_skip, require_packages, run_node_script, run_node_tests
+from tests.nodejs import (
+    PROJECT,
+    node_or_skip,
+    require_packages,
+    run_node_script,
+    run_node_tests,
+)
 
 HOLDER_DIR = PROJECT / "tests" / "js" / "holder"
 HOLDER = HOLDER_DIR / "holder.mjs"
@@ -48,15 +56,18 @@ ISSUE_STEP = "gegevens-ophalen"
 PRESENT_STEP = "gegevens-delen"
 PERSONA = "sanne"
 PILOT_ISSUER = "https://uitgifte.vil.example"
+"""The credentials' ``iss``: the issuer setting of ``gegevens-ophalen``."""
+PILOT_MARKS = {"bron": "pilot", "herkomst": "testpersona"}
+"""The plain claims that the pilot issuer adds to every credential from a persona."""
 
 HOLDER_TIMEOUT_SECONDS = 60
-"""Generous for six credential requests or one presentation on loopback,
-which take a few seconds on a slow machine."""
+"""Generous, because receiving the six VIL credentials makes 21 HTTP requests
+on loopback and presenting makes two."""
 
 STATUS_TIMEOUT_SECONDS = 10
 """How long a session may take to reach its end state after the holder has
 finished. The API responds to the holder only after it has recorded the
-result, so the first poll normally sees the end state already."""
+result, so the first poll normally returns the end state already."""
 
 END_STATES = {"verified", "issued", "failed", "rejected", "expired", "cancelled"}
 
@@ -87,7 +98,8 @@ def _certificate(
 ) -> x509.Certificate:
     """Return a certificate for ``key``: self-signed unless ``issuer`` signs it."""
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
-    start = not_before or datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+    an_hour_ago = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+    start = not_before or an_hour_ago
     return (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -102,14 +114,18 @@ def _certificate(
 
 
 def _der_base64(certificate: x509.Certificate) -> str:
-    return base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()
+    return base64.b64encode(
+        certificate.public_bytes(serialization.Encoding.DER)
+    ).decode()
 
 
 def _pem(certificate: x509.Certificate) -> str:
     return certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
-def _check_chain(chain: list[x509.Certificate], trusted: list[x509.Certificate]) -> dict:
+def _check_chain(
+    chain: list[x509.Certificate], trusted: list[x509.Certificate]
+) -> dict:
     """Run the holder's checkCertificateChain and return {trusted, error}."""
     require_packages(*NPM_PACKAGES)
     callbacks = (HOLDER_DIR / "callbacks.mjs").as_uri()
@@ -205,13 +221,14 @@ class RunningApi:
     wallet: Path
 
 
-@pytest.fixture
-def running_api(tmp_path) -> Iterator[RunningApi]:
+@contextmanager
+def _serve_api(tmp_path: Path, steps_dir: Path) -> Iterator[RunningApi]:
     """Serve the real API app over HTTP on 127.0.0.1 for the holder."""
     require_packages(*NPM_PACKAGES)
     node_or_skip()
     pytest.importorskip(
-        "stappen.verifier", reason="stappen.verifier (the OpenID4VP verifier) is not there yet"
+        "stappen.verifier",
+        reason="stappen.verifier (the OpenID4VP verifier) is not there yet",
     )
 
     from werkzeug.serving import make_server
@@ -219,16 +236,19 @@ def running_api(tmp_path) -> Iterator[RunningApi]:
     from stappen import apiconfig, keys, storage
     from stappen.api import create_app
 
+    # The socket is bound before the app is made, so STAPPEN_PUBLIC_URL can
+    # name its port and no other process can take the port in between.
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     listener.listen()
     url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    keys_dir = tmp_path / "keys"
 
     app = create_app(
         {
-            "STEPS_DIR": str(PROJECT / "steps"),
+            "STEPS_DIR": str(steps_dir),
             "PUBLIC_URL": url,
-            "KEYS_DIR": str(tmp_path / "keys"),
+            "KEYS_DIR": str(keys_dir),
             "DATABASE_URL": f"sqlite:///{tmp_path / 'api.sqlite3'}",
         }
     )
@@ -244,7 +264,7 @@ def running_api(tmp_path) -> Iterator[RunningApi]:
     try:
         yield RunningApi(
             url=url,
-            verifier_certificate=tmp_path / "keys" / apiconfig.VERIFIER_CERTIFICATE_FILE,
+            verifier_certificate=keys_dir / apiconfig.VERIFIER_CERTIFICATE_FILE,
             issuer_jwks=tmp_path / "issuer-jwks.json",
             wallet=tmp_path / "wallet.json",
         )
@@ -253,6 +273,34 @@ def running_api(tmp_path) -> Iterator[RunningApi]:
         server.server_close()
         thread.join(timeout=5)
         listener.close()
+
+
+@pytest.fixture
+def running_api(tmp_path) -> Iterator[RunningApi]:
+    """The API with the project's own flows."""
+    with _serve_api(tmp_path, PROJECT / "steps") as api:
+        yield api
+
+
+@pytest.fixture
+def api_with_tx_code(tmp_path) -> Iterator[RunningApi]:
+    """The API with a VIL flow whose issuing step requires a transaction code."""
+    steps = tmp_path / "steps"
+    shutil.copytree(PROJECT / "steps" / FLOW, steps / FLOW)
+    flow_file = steps / FLOW / "flow.yaml"
+    text = flow_file.read_text()
+    assert text.count("      purpose: issue\n") == 1
+    tx_code = "      purpose: issue\n      tx_code: {length: 6}\n"
+    flow_file.write_text(text.replace("      purpose: issue\n", tx_code))
+    with _serve_api(tmp_path, steps) as api:
+        yield api
+
+
+def _require_issuer() -> None:
+    pytest.importorskip(
+        "stappen.issuer",
+        reason="stappen.issuer (the OpenID4VCI issuer) is not there yet",
+    )
 
 
 def _post_json(url: str, body: dict) -> dict:
@@ -266,7 +314,8 @@ def _post_json(url: str, body: dict) -> dict:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.load(response)
     except urllib.error.HTTPError as error:
-        pytest.fail(f"POST {url} answered {error.code}: {error.read().decode()}", pytrace=False)
+        message = f"POST {url} answered {error.code}: {error.read().decode()}"
+        pytest.fail(message, pytrace=False)
 
 
 def _get_json(url: str) -> dict:
@@ -274,7 +323,8 @@ def _get_json(url: str) -> dict:
         with urllib.request.urlopen(url, timeout=10) as response:
             return json.load(response)
     except urllib.error.HTTPError as error:
-        pytest.fail(f"GET {url} answered {error.code}: {error.read().decode()}", pytrace=False)
+        message = f"GET {url} answered {error.code}: {error.read().decode()}"
+        pytest.fail(message, pytrace=False)
 
 
 def _start_session(api: RunningApi, step: str, **extra) -> dict:
@@ -318,20 +368,18 @@ def _holder_outcome(result: subprocess.CompletedProcess) -> dict:
     """Return the holder's JSON line, failing the test when it is not there."""
     lines = result.stdout.strip().splitlines()
     if not lines:
-        pytest.fail(
-            f"the holder printed nothing (exit status {result.returncode}):\n{result.stderr}",
-            pytrace=False,
-        )
+        status = result.returncode
+        message = f"the holder printed nothing (exit status {status}):\n{result.stderr}"
+        pytest.fail(message, pytrace=False)
     return json.loads(lines[-1])
 
 
 def _succeeded(result: subprocess.CompletedProcess) -> dict:
     outcome = _holder_outcome(result)
     if result.returncode != 0 or not outcome["ok"]:
-        pytest.fail(
-            f"the holder failed (exit status {result.returncode}): {outcome.get('error')}",
-            pytrace=False,
-        )
+        status = result.returncode
+        message = f"the holder failed (exit status {status}): {outcome.get('error')}"
+        pytest.fail(message, pytrace=False)
     return outcome
 
 
@@ -346,8 +394,10 @@ def _persona_data() -> dict:
 def test_holder_rejects_untrusted_verifier(running_api):
     session = _start_session(running_api, PRESENT_STEP)
 
+    wallet = str(running_api.wallet)
+
     result = _run_holder(
-        "present", session["wallet_url"], "--wallet", str(running_api.wallet), "--allow-http"
+        "present", session["wallet_url"], "--wallet", wallet, "--allow-http"
     )
     outcome = _holder_outcome(result)
 
@@ -358,9 +408,7 @@ def test_holder_rejects_untrusted_verifier(running_api):
 
 
 def test_holder_receives_then_presents(running_api):
-    pytest.importorskip(
-        "stappen.issuer", reason="stappen.issuer (the OpenID4VCI issuer) is not there yet"
-    )
+    _require_issuer()
     persona = _persona_data()
 
     # Receive the six credentials of gegevens-ophalen.
@@ -383,7 +431,7 @@ def test_holder_receives_then_presents(running_api):
     by_type = {entry["vct"]: entry["claims"] for entry in received["credentials"]}
     assert sorted(by_type) == sorted(f"urn:stappen:vil:{name}" for name in persona)
     for name, claims in persona.items():
-        assert by_type[f"urn:stappen:vil:{name}"] == claims
+        assert by_type[f"urn:stappen:vil:{name}"] == {**claims, **PILOT_MARKS}
     assert _final_status(running_api, offer) == "issued"
 
     # Present them for gegevens-delen.
@@ -424,8 +472,57 @@ def test_holder_receives_then_presents(running_api):
         [credential] = claims[query_id]
         assert credential["issuer"] == PILOT_ISSUER
         assert credential["vct"] == f"urn:stappen:vil:{query_id}"
-        assert credential["claims"] == values
+        assert credential["claims"] == {**values, **PILOT_MARKS}
     failed = [line for line in result["report"] if not line["passed"]]
     assert failed == []
     status_lines = [line for line in result["report"] if line["check"] == "status"]
     assert len(status_lines) == len(expected)
+
+
+def test_holder_needs_requested_tx_code(api_with_tx_code):
+    _require_issuer()
+    offer = _start_session(api_with_tx_code, ISSUE_STEP, persona=PERSONA)
+
+    wallet = str(api_with_tx_code.wallet)
+
+    result = _run_holder(
+        "receive", offer["wallet_url"], "--wallet", wallet, "--allow-http"
+    )
+    outcome = _holder_outcome(result)
+
+    assert result.returncode == 1
+    assert "asks for a transaction code (6 characters, numeric" in outcome["error"]
+    assert "--tx-code" in outcome["error"]
+
+
+def test_holder_receives_with_tx_code(api_with_tx_code):
+    _require_issuer()
+    offer = _start_session(api_with_tx_code, ISSUE_STEP, persona=PERSONA)
+    wrong_code = "000000" if offer["tx_code"] != "000000" else "111111"
+    wallet = str(api_with_tx_code.wallet)
+
+    rejected = _run_holder(
+        "receive",
+        offer["wallet_url"],
+        "--wallet",
+        wallet,
+        "--tx-code",
+        wrong_code,
+        "--allow-http",
+    )
+    received = _succeeded(
+        _run_holder(
+            "receive",
+            offer["wallet_url"],
+            "--wallet",
+            wallet,
+            "--tx-code",
+            offer["tx_code"],
+            "--allow-http",
+        )
+    )
+
+    assert rejected.returncode == 1
+    assert "invalid_grant" in _holder_outcome(rejected)["error"]
+    assert len(received["credentials"]) == len(_persona_data())
+    assert _final_status(api_with_tx_code, offer) == "issued"
