@@ -47,6 +47,17 @@ def create_app(config: dict | None = None) -> Flask:
     app.after_request(_cors)
     app.register_error_handler(HTTPException, _json_error)
     _register_routes(app)
+
+    # Imported here, where they are used, to keep the module's import list
+    # to the app's basics.
+    from stappen import apiconfig, sessions, storage, verifier
+
+    storage.init_app(app)
+    apiconfig.init_app(app)
+    app.cli.add_command(apiconfig.init_db_command)
+    app.cli.add_command(apiconfig.keys_command)
+    app.register_blueprint(sessions.blueprint)
+    app.register_blueprint(verifier.blueprint)
     return app
 
 

@@ -1,0 +1,327 @@
+"""The endpoints the citizen's page calls to run a wallet step.
+
+The page creates a session for a wallet step, shows its QR code, polls its
+status until it ends and then takes the result once. The transaction id is
+a bearer secret because it gives access to the session. So every unknown
+or wrong id gets the same 404, and logs show only its first characters.
+docs/wallet-api.md describes the contract.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import math
+import secrets
+from datetime import datetime, timedelta
+from types import ModuleType
+
+from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
+from werkzeug.exceptions import TooManyRequests
+
+from stappen import apiconfig, jose, storage, verifier
+from stappen.model import Flow, Step
+from stappen.qr import qr_svg
+from stappen.storage import END_STATES
+from stappen.storage.errors import session_label
+from stappen.walletstep import IssueSettings, WalletStepSettings, read_settings
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("wallet_sessions", __name__, url_prefix="/api/v1/wallet-sessions")
+
+POLL_AFTER_MS = 1000
+"""How often the page may poll a session's status, in milliseconds."""
+
+CANCEL_ATTEMPTS = 3
+"""Tries to cancel a session whose state changes at the same moment."""
+
+REQUEST_FIELDS = ("flow", "step", "lang", "persona", "answers")
+
+SESSION_NOT_FOUND = (
+    "wallet session not found; start a new one with POST /api/v1/wallet-sessions"
+)
+
+QR_LABELS = {
+    "present": {
+        "nl": "QR-code: scan deze met uw wallet-app om uw gegevens te delen",
+        "en": "QR code: scan it with your wallet app to share your data",
+    },
+    "issue": {
+        "nl": "QR-code: scan deze met uw wallet-app om uw gegevens op te halen",
+        "en": "QR code: scan it with your wallet app to collect your data",
+    },
+}
+"""The QR code's accessible name by purpose and language; English for
+languages without a label."""
+
+
+@blueprint.errorhandler(apiconfig.ApiConfigError)
+def _unavailable(error: apiconfig.ApiConfigError) -> tuple[Response, int]:
+    log.error("Wallet sessions cannot start: %s", error)
+    return jsonify(error="service_unavailable", message=str(error)), 503
+
+
+# Creating a session
+
+
+@blueprint.post("")
+def create_session() -> tuple[Response, int]:
+    """Start a session for a wallet step and return its wallet URL and QR code."""
+    app = current_app._get_current_object()
+    body = _json_body()
+    flow, step = _wallet_step(app, body)
+    lang = _language(flow, body)
+    _check_issue_inputs(body)
+    settings = read_settings(step)
+    moment = apiconfig.now(app)
+
+    fields, wallet_url = _prepare(app, flow, step, settings, moment, body)
+    # The issuer returns the transaction code to show the citizen with the
+    # fields; it is no session column.
+    tx_code = fields.pop("tx_code", None)
+    session = _new_session(flow, step, settings, moment, fields, lang)
+    storage.request_connection().create_session(session)
+    log.info(
+        "Session %s: created for step %r of flow %r",
+        session_label(session["id"]),
+        step.id,
+        flow.id,
+    )
+
+    label = QR_LABELS[settings.purpose].get(lang, QR_LABELS[settings.purpose]["en"])
+    created = {
+        "transaction_id": session["id"],
+        "wallet_url": wallet_url,
+        "qr_svg": qr_svg(wallet_url, label=label),
+        "expires_at": _epoch(session["expires_at"]),
+        "poll_after_ms": POLL_AFTER_MS,
+    }
+    if tx_code is not None:
+        created["tx_code"] = tx_code
+    return _no_store(jsonify(created)), 201
+
+
+def _json_body() -> dict:
+    if request.mimetype != "application/json":
+        got = request.mimetype or "no Content-Type"
+        _bad_request(
+            f"expected a JSON body (Content-Type application/json), got {got!r}"
+        )
+    try:
+        body = jose.loads_json(request.get_data())
+    except (ValueError, UnicodeDecodeError) as error:
+        _bad_request(f"the body is not valid JSON: {error}")
+
+    if not isinstance(body, dict):
+        _bad_request('expected a JSON object such as {"flow": "vil", "step": "..."}')
+    unknown = sorted(set(body) - set(REQUEST_FIELDS))
+    if unknown:
+        _bad_request(
+            f"unknown fields {', '.join(unknown)}; expected {', '.join(REQUEST_FIELDS)}"
+        )
+    return body
+
+
+def _wallet_step(app: Flask, body: dict) -> tuple[Flow, Step]:
+    flow_id, step_id = body.get("flow"), body.get("step")
+    if not isinstance(flow_id, str) or not isinstance(step_id, str):
+        _bad_request("fields flow and step are required and must be texts (ids)")
+
+    flow = app.extensions["stappen.flows"].get(flow_id)
+    if flow is None:
+        _bad_request(f"flow {flow_id!r} not found")
+    step = flow.steps.get(step_id)
+    if step is None:
+        _bad_request(f"flow {flow_id!r} has no step {step_id!r}")
+    if step.kind != "wallet":
+        _bad_request(
+            f"step {step_id!r} of flow {flow_id!r} is a {step.kind} step; "
+            "wallet sessions are for wallet steps"
+        )
+    return flow, step
+
+
+def _language(flow: Flow, body: dict) -> str:
+    lang = body.get("lang", flow.default_language)
+    if lang not in flow.languages:
+        _bad_request(
+            f"lang {lang!r} is not a language of flow {flow.id!r}; use one of "
+            f"{', '.join(flow.languages)}"
+        )
+    return lang
+
+
+def _check_issue_inputs(body: dict) -> None:
+    """Check the types of the inputs that only an issuing step uses."""
+    if "persona" in body and not isinstance(body["persona"], str):
+        _bad_request("persona must be a text: the id of a pilot persona")
+    if "answers" in body and not isinstance(body["answers"], dict):
+        _bad_request("answers must be a JSON object of step id to answer")
+
+
+def _prepare(
+    app: Flask,
+    flow: Flow,
+    step: Step,
+    settings: WalletStepSettings,
+    moment: datetime,
+    body: dict,
+) -> tuple[dict, str]:
+    if isinstance(settings, IssueSettings):
+        issuer = _issuer_module()
+        return issuer.prepare_issuance(app, flow, step, settings, moment, body)
+    return verifier.prepare(app, flow, step, settings, moment)
+
+
+def _issuer_module() -> ModuleType:
+    # Imported on use: the issuer is built alongside this module, and a
+    # missing one must not stop the presenting steps from working.
+    try:
+        return importlib.import_module("stappen.issuer")
+    except ModuleNotFoundError as error:
+        if error.name != "stappen.issuer":
+            raise
+        log.error("Rejected a new issuing session: stappen.issuer is missing")
+        abort(501, description="issuing credentials is not available in this API")
+
+
+def _new_session(
+    flow: Flow,
+    step: Step,
+    settings: WalletStepSettings,
+    moment: datetime,
+    fields: dict,
+    lang: str,
+) -> dict:
+    session = {
+        "id": secrets.token_urlsafe(32),
+        "flow": flow.id,
+        "step": step.id,
+        "purpose": settings.purpose,
+        "created_at": moment,
+        "expires_at": moment + timedelta(seconds=settings.expires_in),
+    }
+    session.update(fields)
+    session["data"] = {**fields.get("data", {}), "lang": lang}
+    return session
+
+
+# Following a session
+
+
+@blueprint.get("/<transaction_id>/status")
+def session_status(transaction_id: str) -> Response:
+    """Return the session's state; polls less than POLL_AFTER_MS apart get 429."""
+    db = storage.request_connection()
+    moment = apiconfig.now(current_app)
+    session = _find_session(db, transaction_id)
+
+    wait_ms = db.record_poll(session["id"], moment, POLL_AFTER_MS)
+    if wait_ms is not None:
+        log.warning(
+            "Session %s: rejected a status poll %d ms early",
+            session_label(session["id"]),
+            wait_ms,
+        )
+        raise TooManyRequests(
+            description=f"polled too often; wait {wait_ms} ms between polls",
+            retry_after=math.ceil(wait_ms / 1000),
+        )
+
+    session = _expire_if_overdue(db, session, moment)
+    status = {"status": session["state"], "expires_at": _epoch(session["expires_at"])}
+    return _no_store(jsonify(status))
+
+
+@blueprint.get("/<transaction_id>/result")
+def session_result(transaction_id: str) -> Response:
+    """Return the session's result once, after it has ended."""
+    db = storage.request_connection()
+    moment = apiconfig.now(current_app)
+    session = _expire_if_overdue(db, _find_session(db, transaction_id), moment)
+    label = session_label(session["id"])
+    if session["state"] not in END_STATES:
+        log.warning("Session %s: rejected a result request: not ended", label)
+        abort(
+            409,
+            description=f"the session is {session['state']!r}; poll its status "
+            "until it ends",
+        )
+
+    result = db.take_result(session["id"], now=moment)
+    if result is None:
+        log.warning("Session %s: rejected a result request: none left", label)
+        abort(
+            404,
+            description="no result: it was taken before, or the session ended "
+            f"as {session['state']!r} without one",
+        )
+    log.info("Session %s: result taken", label)
+    return _no_store(jsonify(result))
+
+
+@blueprint.delete("/<transaction_id>")
+def cancel_session(transaction_id: str) -> Response:
+    """Cancel a session that has not ended."""
+    db = storage.request_connection()
+    moment = apiconfig.now(current_app)
+    session = _expire_if_overdue(db, _find_session(db, transaction_id), moment)
+    label = session_label(session["id"])
+
+    for _ in range(CANCEL_ATTEMPTS):
+        if session["state"] in END_STATES:
+            log.warning("Session %s: rejected a cancel: already ended", label)
+            abort(409, description=f"the session already ended as {session['state']!r}")
+        cancelled = db.transition(
+            session["id"],
+            from_states={session["state"]},
+            to="cancelled",
+            now=moment,
+            detail={"reason": "cancelled by the page"},
+        )
+        if cancelled:
+            log.info("Session %s: cancelled", label)
+            return jsonify(status="cancelled")
+        session = db.get_session(session["id"])
+
+    log.warning("Session %s: rejected a cancel: its state kept changing", label)
+    abort(409, description="the session changed while cancelling; try again")
+
+
+def _find_session(db, transaction_id: str) -> dict:
+    session = db.get_session(transaction_id)
+    if session is None:
+        log.warning("Rejected a request for an unknown wallet session")
+        abort(404, description=SESSION_NOT_FOUND)
+    return session
+
+
+def _expire_if_overdue(db, session: dict, moment: datetime) -> dict:
+    """Move a session past its expiry time to "expired" and return it as it is now."""
+    if session["state"] in END_STATES or session["expires_at"] > moment:
+        return session
+
+    # transition() itself moves an overdue session to "expired".
+    db.transition(
+        session["id"],
+        from_states={session["state"]},
+        to="expired",
+        now=moment,
+        detail={"reason": "expired"},
+    )
+    return db.get_session(session["id"])
+
+
+def _bad_request(reason: str) -> None:
+    log.warning("Rejected a new wallet session: %s", reason)
+    abort(400, description=reason)
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
