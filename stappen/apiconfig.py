@@ -109,9 +109,14 @@ def init_app(app: Flask) -> None:
     issuers = _read_trusted_issuers_file(app.config["TRUSTED_ISSUERS"])
     app.extensions[EXTENSION_KEY] = _State(file_issuers=issuers)
 
-    missing = [path for path in key_paths(app).values() if not path.exists()]
-    for path in missing:
-        log.error("Key file %s not found; create it with `%s`", path, GENERATE_COMMAND)
+    missing = [path.name for path in key_paths(app).values() if not path.exists()]
+    if missing:
+        log.error(
+            "Key files %s not found in %s; create them with `%s`",
+            ", ".join(missing),
+            keys_dir(app),
+            GENERATE_COMMAND,
+        )
 
 
 def now(app: Flask) -> datetime.datetime:

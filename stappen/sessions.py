@@ -117,9 +117,8 @@ def _json_body() -> dict:
         _bad_request('expected a JSON object such as {"flow": "vil", "step": "..."}')
     unknown = sorted(set(body) - set(REQUEST_FIELDS))
     if unknown:
-        _bad_request(
-            f"unknown fields {', '.join(unknown)}; expected {', '.join(REQUEST_FIELDS)}"
-        )
+        names = ", ".join(repr(name) for name in unknown)
+        _bad_request(f"unknown fields {names}; expected {', '.join(REQUEST_FIELDS)}")
     return body
 
 

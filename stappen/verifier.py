@@ -137,6 +137,10 @@ def _unavailable(error: apiconfig.ApiConfigError) -> tuple[Response, int]:
 @blueprint.get("/requests/<request_id>")
 def get_request_object(request_id: str) -> Response:
     """Send the signed request object once and move the session on."""
+    if request.method == "HEAD":
+        # Flask adds HEAD to every GET route, and a HEAD request, say from a
+        # link preview, must not use up the single fetch of the request.
+        abort(405, description="fetch the request object with GET")
     app = current_app._get_current_object()
     db = storage.request_connection()
     moment = apiconfig.now(app)

@@ -124,7 +124,7 @@ def test_qr_label_defaults_to_flow_language(api):
         ({"json": {"flow": FLOW, "step": "klaar"}}, "is a outcome step"),
         ({"json": {"flow": FLOW, "step": PLAIN_STEP, "lang": "de"}}, "lang 'de'"),
         ({"json": {"flow": FLOW, "step": PLAIN_STEP, "lang": ["nl"]}}, "lang ["),
-        ({"json": {"flow": FLOW, "step": PLAIN_STEP, "colour": 1}}, "unknown fields"),
+        ({"json": {"flow": FLOW, "step": PLAIN_STEP, "colour": 1}}, "fields 'colour'"),
         ({"json": {"flow": FLOW, "step": PLAIN_STEP, "persona": 1}}, "persona"),
         ({"json": {"flow": FLOW, "step": PLAIN_STEP, "answers": []}}, "answers"),
     ],
