@@ -599,6 +599,13 @@ def run(capsys, *argv):
     return status, captured.out, captured.err
 
 
+def _wallet_errors(stderr: str) -> str:
+    """Keep the command's own error lines; other tests may leave log handlers."""
+    return "".join(
+        line for line in stderr.splitlines(True) if line.startswith("error:")
+    )
+
+
 def test_cli_init_then_list(tmp_path, capsys):
     path = str(tmp_path / "w.json")
     assert run(capsys, "--wallet", path, "init")[0] == 0
@@ -625,7 +632,7 @@ def test_cli_list_and_show(wallet, issuer_key, capsys):
 def test_cli_missing_wallet_exit_1(tmp_path, capsys):
     status, out, err = run(capsys, "--wallet", str(tmp_path / "x.json"), "list")
     assert status == 1
-    assert err.startswith("error: wallet file ")
+    assert _wallet_errors(err).startswith("error: wallet file ")
     assert "Traceback" not in err
 
 
@@ -635,7 +642,9 @@ def test_cli_show_unknown_id(wallet, capsys):
     assert "has no credential 'x-1'" in err
 
 
-def test_cli_unreachable_server_exit_1(wallet, capsys, unused_port):
+def test_cli_unreachable_server_exit_1(wallet, capsys, unused_port, monkeypatch):
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
     url = "openid-credential-offer://?credential_offer_uri=" + urllib.parse.quote(
         f"http://127.0.0.1:{unused_port}/offers/1"
     )
@@ -1091,12 +1100,12 @@ def test_cli_receive_and_present(e2e, monkeypatch, capsys):
     offer = e2e.start(ISSUE_STEP, persona=PERSONA)
 
     status, out, err = run(capsys, "--wallet", wallet, "receive", offer["wallet_url"])
-    assert (status, err) == (0, "")
+    assert (status, _wallet_errors(err)) == (0, "")
     assert out.splitlines()[-1].startswith("Stored 6 credential(s) in ")
 
     request = e2e.start(PRESENT_STEP)
     status, out, err = run(capsys, "--wallet", wallet, "present", request["wallet_url"])
-    assert (status, err) == (0, "")
+    assert (status, _wallet_errors(err)) == (0, "")
     assert out.splitlines()[-1] == "The verifier accepted the response: {}"
 
 
@@ -1122,7 +1131,9 @@ def test_cli_server_refusal_exit_1(filled, monkeypatch, capsys):
 
     status, _, err = run(capsys, "--wallet", wallet, "present", request["wallet_url"])
     assert status == 1
-    assert err.startswith("error: https://api.stappen.test/api/v1/verifier/requests/")
+    assert _wallet_errors(err).startswith(
+        "error: https://api.stappen.test/api/v1/verifier/requests/"
+    )
     assert "HTTP 404" in err
     assert "Traceback" not in err
 
@@ -1135,3 +1146,13 @@ def _cli_holder(e2e: E2E, args) -> holding.Holder:
         sleep=e2e.clock.advance,
         echo=print,
     )
+
+
+def test_redirect_to_file_rejected():
+    import urllib.request
+
+    request = urllib.request.Request("http://127.0.0.1:9/start")
+    with pytest.raises(WalletError, match="redirect from http://127.0.0.1:9/start"):
+        holding._HttpOnlyRedirects().redirect_request(
+            request, None, 302, "Found", {}, "file:///etc/passwd"
+        )

@@ -149,6 +149,9 @@ def _receive(args) -> int:
 
 def _present(args) -> int:
     answer = _holder(args).present(args.url, mode=args.mode, decline=args.decline)
+    if args.decline:
+        print(f"The verifier accepted the decline: {json.dumps(answer)}")
+        return 0
     if args.mode is None:
         print(f"The verifier accepted the response: {json.dumps(answer)}")
         return 0
