@@ -211,7 +211,7 @@ def hs256_public_key(item: PresentationInput) -> str:
 
     The secret is the PEM of the credential's ``cnf.jwk``: the public key a
     verifier takes to check this KB-JWT, so a verifier that lets the token
-    choose its algorithm would accept the forgery.
+    choose its algorithm could accept the forgery.
     """
     issued_part = _issued_part(item)
     header = {"alg": "HS256", "typ": sdjwt.KB_JWT_TYP}
