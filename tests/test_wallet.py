@@ -564,6 +564,30 @@ def test_request_uri_method_post_unsupported(wallet):
         holder.present(url)
 
 
+def test_request_object_media_type_checked(wallet):
+    def transport(request):
+        return holding.HttpResponse(200, {"content-type": "text/plain"}, b"x.y.z")
+
+    holder = holding.Holder(wallet.path, transport=transport)
+    url = "openid4vp://?client_id=x509_hash:abc&request_uri=http://a.test/r"
+    with pytest.raises(WalletError, match="returned Content-Type 'text/plain'"):
+        holder.present(url)
+
+
+def test_token_identifiers_used():
+    token = {
+        "authorization_details": [
+            {
+                "type": "openid_credential",
+                "credential_configuration_id": "inkomen",
+                "credential_identifiers": ["inkomen-2026"],
+            },
+            {"type": "openid_credential", "credential_configuration_id": "leeftijd"},
+        ]
+    }
+    assert holding._credential_identifiers(token) == {"inkomen": ["inkomen-2026"]}
+
+
 def no_network_transport(request):
     raise AssertionError(
         f"no HTTP request expected, got {request.method} {request.url}"

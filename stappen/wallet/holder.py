@@ -554,6 +554,11 @@ class Holder:
         uri = check_http_url(parameters["request_uri"], "request_uri")
         accept = {"Accept": f"application/{REQUEST_OBJECT_TYP}"}
         response = self.http.send("GET", uri, accept)
+        if response.content_type != f"application/{REQUEST_OBJECT_TYP}":
+            raise WalletError(
+                f"{uri} returned Content-Type {response.content_type!r}; a "
+                f"request object must be application/{REQUEST_OBJECT_TYP}"
+            )
         token = response.body.decode("ascii", "replace").strip()
         request = verify_request_object(token, parameters["client_id"], self.clock())
         self.echo(
@@ -621,7 +626,9 @@ def _credential_identifiers(token: dict) -> dict[str, list[str]]:
     for detail in token.get("authorization_details") or []:
         if isinstance(detail, dict) and detail.get("type") == "openid_credential":
             configuration_id = detail.get("credential_configuration_id")
-            identifiers[configuration_id] = list(detail.get("credential_identifiers"))
+            found = detail.get("credential_identifiers")
+            if isinstance(found, list) and found:
+                identifiers[configuration_id] = [str(item) for item in found]
     return identifiers
 
 
