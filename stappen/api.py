@@ -50,7 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     # Imported here, where they are used, to keep the module's import list
     # to the app's basics.
-    from stappen import apiconfig, sessions, storage, verifier
+    from stappen import apiconfig, issuer, sessions, storage, verifier
 
     storage.init_app(app)
     apiconfig.init_app(app)
@@ -58,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.cli.add_command(apiconfig.keys_command)
     app.register_blueprint(sessions.blueprint)
     app.register_blueprint(verifier.blueprint)
+    app.register_blueprint(issuer.blueprint)
     return app
 
 
