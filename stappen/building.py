@@ -8,7 +8,7 @@ import os
 import time
 from pathlib import Path
 
-from stappen import checks, flowtests
+from stappen import checks, flowtests, personas
 from stappen.errors import InvalidFlows, Problems, StappenError
 from stappen.flows import load_flow, load_flows
 from stappen.freezing import freeze, freeze_paths
@@ -47,9 +47,20 @@ def validate(steps_dir: Path, *, strict: bool = False) -> tuple[list[Flow], Prob
     for flow in flows:
         checks.check_flow(flow, problems)
         flowtests.check_tests_file(flow, problems)
+        _check_personas(flow, problems)
     if problems.errors or (strict and problems.warnings):
         raise InvalidFlows(problems, strict=strict)
     return flows, problems
+
+
+def _check_personas(flow: Flow, problems: Problems) -> None:
+    """Check the flow's test personas, if it has any, against its steps."""
+    path = flow.folder / personas.PERSONAS_FILE
+    if not path.is_file():
+        return
+    found = personas.read_personas(path, problems)
+    if found is not None:
+        personas.check_against_flow(flow, found, problems)
 
 
 def build(
@@ -198,6 +209,7 @@ class SiteBuilder:
                 continue
             checks.check_flow(flow, problems)
             flowtests.check_tests_file(flow, problems)
+            _check_personas(flow, problems)
             updated[flow.id] = flow
         if problems.errors or (self.strict and problems.warnings):
             raise InvalidFlows(problems, strict=self.strict)

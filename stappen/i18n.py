@@ -35,6 +35,11 @@ MESSAGES = {
         ),
         "placeholder_skip": "Deze stap overslaan (alleen om het portaal te bekijken)",
         "wallet_heading": "Met uw wallet-app",
+        "wallet_persona_legend": "Kies een testpersoon",
+        "wallet_persona_hint": (
+            "Dit is een pilot: uw wallet krijgt verzonnen gegevens van deze "
+            "testpersoon, geen echte gegevens van de overheid."
+        ),
         "wallet_intro": (
             "Als u klaar bent, laat deze pagina een QR-code zien. Scan die met "
             "uw wallet-app."
@@ -130,6 +135,11 @@ MESSAGES = {
         ),
         "placeholder_skip": "Skip this step (only to preview the portal)",
         "wallet_heading": "With your wallet app",
+        "wallet_persona_legend": "Choose a test person",
+        "wallet_persona_hint": (
+            "This is a pilot: your wallet receives made-up data of this test "
+            "person, not real data from the government."
+        ),
         "wallet_intro": (
             "When you are ready, this page shows a QR code. Scan it with your "
             "wallet app."

@@ -27,6 +27,8 @@ from markupsafe import Markup
 from stappen import routing
 from stappen.i18n import MESSAGES, messages
 from stappen.model import Flow, Route, Step
+from stappen.personas import PERSONAS_FILE, load_personas
+from stappen.walletstep import read_settings
 
 PACKAGE_TEMPLATES = Path(str(resources.files("stappen").joinpath("templates")))
 
@@ -120,6 +122,7 @@ class Renderer:
         self._positions: dict[str, dict[str, tuple[int, int]]] = {}
         self._fingerprints: dict[str, str] = {}
         self._step_fingerprints: dict[int, str] = {}
+        self._persona_lists: dict[str, list] = {}
         # Taken now: a fingerprint computed later must still describe the
         # templates this renderer was made with.
         self._templates = {flow.id: _templates_state(flow) for flow in flows}
@@ -205,9 +208,30 @@ class Renderer:
             context["text_lang"] = functools.partial(_text_lang, page.flow, lang)
         if page.step is not None:
             context.update(self._step_context(page))
+        if page.step is not None and page.step.kind == "wallet":
+            context.update(self._wallet_context(page))
         if page.template == "authors.html":
             context["reachable_ids"] = routing.reachable(page.flow)
         return context
+
+    def _wallet_context(self, page: Page) -> dict:
+        """Tell an issuing wallet step which pilot sources its claims use."""
+        settings = read_settings(page.step)
+        if settings.purpose != "issue":
+            return {"personas": [], "sends_answers": False}
+        sources = [c for cred in settings.credentials for c in cred.claims]
+        uses_personas = any(source.persona for source in sources)
+        return {
+            "personas": self._personas(page.flow) if uses_personas else [],
+            "sends_answers": any(source.answer for source in sources),
+        }
+
+    def _personas(self, flow: Flow) -> list:
+        if flow.id not in self._persona_lists:
+            path = flow.folder / PERSONAS_FILE
+            found = load_personas(path) if path.is_file() else {}
+            self._persona_lists[flow.id] = list(found.values())
+        return self._persona_lists[flow.id]
 
     def _step_context(self, page: Page) -> dict:
         flow, step = page.flow, page.step

@@ -22,11 +22,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from flask import Flask
-from werkzeug.exceptions import BadRequest, InternalServerError
+from werkzeug.exceptions import BadRequest
 from werkzeug.serving import make_server
 
 from stappen import apiconfig, issuer, jose, sdjwt, statuslist
 from stappen.api import create_app
+from stappen.errors import InvalidFlows
 from stappen.walletstep import read_settings
 from tests.conftest import PROJECT
 
@@ -829,15 +830,10 @@ def test_value_not_logged(proef, caplog):
     assert "geheim-1234" not in caplog.text
 
 
-def test_invalid_personas_file_500(tmp_path, caplog):
+def test_invalid_personas_file_stops_start(tmp_path, caplog):
     broken = PROEF_PERSONAS.replace("gemeente: Amersfoort", "gemeente: 12")
-    api = build_api(tmp_path, proef_steps(tmp_path, personas=broken))
-    with pytest.raises(InternalServerError) as failed:
-        api.start("proef", PERSONA_STEP, persona="anna")
-    assert failed.value.description == (
-        "the test personas of flow 'proef' are invalid; the server log lists "
-        "the problems"
-    )
+    with pytest.raises(InvalidFlows, match="1 error in the flows"):
+        build_api(tmp_path, proef_steps(tmp_path, personas=broken))
     assert (
         "persona 'bram': field 'woonplaats.gemeente' is 12; expected a text, "
         "which step 'ophalen-persona' issues as claim 'gemeente'"

@@ -1,6 +1,8 @@
 // A wallet step: ask the Stappen API for a session, show its QR code and
 // follow the session until it ends. The transaction id is a bearer secret:
 // it stays in this page's memory and in request paths, never in storage.
+import { loadState } from "./stappen.js";
+
 const END_STATES = ["verified", "issued", "failed", "rejected", "expired", "cancelled"];
 const SUCCESS_STATES = ["verified", "issued"];
 
@@ -17,15 +19,21 @@ function showStatus(root, messages, status) {
   if (text) part(root, "status").textContent = text;
 }
 
+// The session request: the step, and for a pilot issuer the chosen test
+// persona or the citizen's own answers that the credential is made from.
+function sessionRequest(root) {
+  const body = { flow: root.dataset.flow, step: root.dataset.step, lang: root.dataset.lang };
+  const persona = root.querySelector("input[name=persona]:checked");
+  if (persona) body.persona = persona.value;
+  if ("answers" in root.dataset) body.answers = loadState({ flow: root.dataset.flow }).answers;
+  return body;
+}
+
 async function createSession(root) {
   const response = await fetch(sessionsUrl(root), {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({
-      flow: root.dataset.flow,
-      step: root.dataset.step,
-      lang: root.dataset.lang,
-    }),
+    body: JSON.stringify(sessionRequest(root)),
   });
   if (!response.ok) throw new Error(`session not created: HTTP ${response.status}`);
   return response.json();
