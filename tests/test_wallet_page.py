@@ -9,7 +9,6 @@ from the page's same-device link, over real HTTP.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
