@@ -24,7 +24,7 @@ DEFAULT_OUT = Path("site")
 def main(argv: list[str] | None = None) -> int:
     parser = _make_parser()
     args = parser.parse_args(argv)
-    _configure_logging(args.verbose)
+    restore = _configure_logging(args.verbose)
     try:
         return args.command(args)
     except InvalidFlows as error:
@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    finally:
+        restore()
 
 
 def _make_parser() -> argparse.ArgumentParser:
@@ -197,12 +199,22 @@ def _add_site_options(parser, default_base: str = "/") -> None:
     _add_strict(parser)
 
 
-def _configure_logging(verbose: bool) -> None:
+def _configure_logging(verbose: bool):
+    """Send Stappen's log to standard error; return a function that undoes it,
+    so that a caller in the same process (a test) keeps its own logging."""
     handler = _StderrHandler()
     handler.setFormatter(_LevelFormatter())
-    root = logging.getLogger("stappen")
-    root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    logger = logging.getLogger("stappen")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.DEBUG if verbose else logging.INFO)
+    logger.propagate = False
+
+    def restore() -> None:
+        logger.handlers[:], level, logger.propagate = saved
+        logger.setLevel(level)
+
+    return restore
 
 
 class _StderrHandler(logging.StreamHandler):
