@@ -15,6 +15,7 @@ import math
 import secrets
 from datetime import datetime, timedelta
 from types import ModuleType
+from typing import NoReturn
 
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 from werkzeug.exceptions import TooManyRequests
@@ -214,21 +215,25 @@ def session_status(transaction_id: str) -> Response:
     """Return the session's state; polls less than POLL_AFTER_MS apart get 429."""
     db = storage.request_connection()
     moment = apiconfig.now(current_app)
-    session = _find_session(db, transaction_id)
+    # Polls are the most frequent request, so one statement records the
+    # poll and reads only the state and expiry time.
+    try:
+        poll = db.poll_session(transaction_id, moment, POLL_AFTER_MS)
+    except storage.SessionNotFound:
+        _unknown_session()
 
-    wait_ms = db.record_poll(session["id"], moment, POLL_AFTER_MS)
-    if wait_ms is not None:
+    if poll.wait_ms is not None:
         log.warning(
             "Session %s: rejected a status poll %d ms early",
-            session_label(session["id"]),
-            wait_ms,
+            session_label(transaction_id),
+            poll.wait_ms,
         )
         raise TooManyRequests(
-            description=f"polled too often; wait {wait_ms} ms between polls",
-            retry_after=math.ceil(wait_ms / 1000),
+            description=f"polled too often; wait {poll.wait_ms} ms between polls",
+            retry_after=math.ceil(poll.wait_ms / 1000),
         )
 
-    session = _expire_if_overdue(db, session, moment)
+    session = _expire_if_overdue(db, poll.session, moment)
     status = {"status": session["state"], "expires_at": _epoch(session["expires_at"])}
     return _no_store(jsonify(status))
 
@@ -291,9 +296,13 @@ def cancel_session(transaction_id: str) -> Response:
 def _find_session(db, transaction_id: str) -> dict:
     session = db.get_session(transaction_id)
     if session is None:
-        log.warning("Rejected a request for an unknown wallet session")
-        abort(404, description=SESSION_NOT_FOUND)
+        _unknown_session()
     return session
+
+
+def _unknown_session() -> NoReturn:
+    log.warning("Rejected a request for an unknown wallet session")
+    abort(404, description=SESSION_NOT_FOUND)
 
 
 def _expire_if_overdue(db, session: dict, moment: datetime) -> dict:

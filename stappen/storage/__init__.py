@@ -8,7 +8,7 @@ Flask instance folder by default, or PostgreSQL when
 In a Flask app::
 
     store = storage.init_app(app)       # in create_app
-    db = storage.request_connection()   # in a view, closed at teardown
+    db = storage.request_connection()   # in a view, released at teardown
     moved = db.transition(
         transaction_id, from_states={"created"}, to="request_retrieved", now=now
     )
@@ -39,6 +39,7 @@ from stappen.storage.errors import (
     StorageError,
 )
 from stappen.storage.issuing import IssuerOperations
+from stappen.storage.pool import ConnectionPool
 from stappen.storage.sessions import END_STATES, LOOKUP_FIELDS
 
 __all__ = [
@@ -67,14 +68,16 @@ class StoreConnection(SessionActivity, IssuerOperations):
 
 
 class Store:
-    """A database that opens connections on request and keeps none open.
+    """A database that opens connections on request.
 
-    Because it keeps no connection, a Store is safe to create before
-    gunicorn forks its workers.
+    Only :meth:`acquire` keeps connections open between uses, in a pool that
+    opens nothing before the first request, so a Store is safe to create
+    before gunicorn forks its workers.
     """
 
     def __init__(self, backend: Backend):
         self.backend = backend
+        self.pool = ConnectionPool(backend)
 
     def __repr__(self) -> str:
         return f"Store({self.backend!r})"
@@ -82,6 +85,14 @@ class Store:
     def connect(self) -> StoreConnection:
         """Open a connection that the caller must close, unlike :meth:`connection`."""
         return StoreConnection(self.backend, self.backend.connect())
+
+    def acquire(self) -> StoreConnection:
+        """Take a connection from this process's pool; closing it gives it back.
+
+        SQLite connections are reused, which saves a connect and its
+        PRAGMAs per request. PostgreSQL connections close as usual.
+        """
+        return StoreConnection(self.backend, self.pool.acquire(), self.pool.release)
 
     @contextmanager
     def connection(self) -> Iterator[StoreConnection]:
@@ -110,7 +121,7 @@ def open_store(url: str | None, instance_path: Path) -> Store:
 def init_app(app: Flask, store: Store | None = None) -> Store:
     """Give ``app`` a store, from its ``DATABASE_URL`` setting unless one is passed.
 
-    Closes the connection that :func:`request_connection` opened when the
+    Releases the connection that :func:`request_connection` took when the
     app context ends.
     """
     if store is None:
@@ -122,7 +133,7 @@ def init_app(app: Flask, store: Store | None = None) -> Store:
 
 
 def request_connection() -> StoreConnection:
-    """Return this request's connection, opening it on first use."""
+    """Return this request's connection, taking it from the pool on first use."""
     if "storage_connection" not in g:
         store = current_app.extensions.get(EXTENSION_KEY)
         if store is None:
@@ -130,7 +141,7 @@ def request_connection() -> StoreConnection:
                 "The app has no store: call stappen.storage.init_app(app) "
                 "in create_app."
             )
-        g.storage_connection = store.connect()
+        g.storage_connection = store.acquire()
     return g.storage_connection
 
 

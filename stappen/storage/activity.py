@@ -5,13 +5,22 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from stappen.storage.base import from_millis, to_millis
 from stappen.storage.errors import session_label
-from stappen.storage.sessions import SessionOperations
+from stappen.storage.sessions import SessionOperations, _not_found
 
 log = logging.getLogger(__name__)
+
+
+class Poll(NamedTuple):
+    """The outcome of a status poll."""
+
+    session: dict[str, Any] | None
+    """The session's id, state and expires_at; None for a rejected poll."""
+    wait_ms: int | None
+    """Milliseconds until the next poll is allowed; None for an allowed poll."""
 
 
 class SessionActivity(SessionOperations):
@@ -64,17 +73,51 @@ class SessionActivity(SessionOperations):
         milliseconds left to wait, for a Retry-After header. A rejected poll
         leaves ``last_polled_at`` as it was.
         """
+        return self.poll_session(session_id, now, min_interval_ms).wait_ms
+
+    def poll_session(
+        self, session_id: str, now: datetime, min_interval_ms: int
+    ) -> Poll:
+        """Record a status poll as :meth:`record_poll` does, and read the state.
+
+        An allowed poll returns the session's ``id``, ``state`` and
+        ``expires_at`` as they were when the poll was recorded. Raises
+        SessionNotFound for an unknown id.
+        """
         now_ms = to_millis(now)
 
-        with self.transaction():
-            last = self._lock_session(session_id)["last_polled_at"]
-            if last is not None and now_ms - last < min_interval_ms:
-                return min(min_interval_ms, min_interval_ms - (now_ms - last))
-            self._execute(
-                "UPDATE sessions SET last_polled_at = :now WHERE id = :id",
-                {"now": now_ms, "id": session_id},
+        # One statement checks the interval and records the poll, so it is
+        # atomic without an explicit transaction, and of two racing polls
+        # only one passes. A poll time lost in a power failure only allows
+        # one early poll, so its commit does not wait for the disk.
+        # fetchall, unlike fetchone, runs the statement to its end, and
+        # SQLite commits a RETURNING statement only then.
+        with self.backend.without_sync(self.raw):
+            rows = self._all(
+                "UPDATE sessions SET last_polled_at = :now "
+                "WHERE id = :id "
+                "AND (last_polled_at IS NULL OR last_polled_at <= :now - :interval) "
+                "RETURNING state, expires_at",
+                {"now": now_ms, "id": session_id, "interval": min_interval_ms},
             )
-        return None
+        if rows:
+            row = rows[0]
+            session = {
+                "id": session_id,
+                "state": row["state"],
+                "expires_at": from_millis(row["expires_at"]),
+            }
+            return Poll(session=session, wait_ms=None)
+
+        found = self._one(
+            "SELECT last_polled_at FROM sessions WHERE id = :id", {"id": session_id}
+        )
+        if found is None:
+            raise _not_found(session_id)
+        elapsed = now_ms - found["last_polled_at"]
+        return Poll(
+            session=None, wait_ms=min(min_interval_ms, min_interval_ms - elapsed)
+        )
 
     def take_result(self, session_id: str, *, now: datetime) -> Any:
         """Return the session's result once, then erase it.

@@ -108,6 +108,19 @@ class Backend:
     def transaction(self, raw: Any) -> Any:
         raise NotImplementedError
 
+    def is_reusable(self, raw: Any) -> bool:
+        """Tell whether a finished request's connection may serve the next one."""
+        return False
+
+    @contextmanager
+    def without_sync(self, raw: Any) -> Iterator[None]:
+        """Run writes whose loss in a power failure does no harm, such as poll times.
+
+        Where the backend allows it, their commit does not wait for the
+        disk, and they may roll back after a power failure or OS crash.
+        """
+        yield
+
     def init_schema(self, raw: Any) -> None:
         raise NotImplementedError
 
@@ -129,7 +142,7 @@ class Backend:
 
 
 class SQLiteBackend(Backend):
-    """A SQLite file in WAL mode, one connection per thread."""
+    """A SQLite file in WAL mode, each connection used by one thread at a time."""
 
     name = "sqlite"
     lock_clause = ""  # BEGIN IMMEDIATE already takes the one write lock.
@@ -146,13 +159,21 @@ class SQLiteBackend(Backend):
         # isolation_level=None leaves transactions to transaction() below, so
         # that a write starts with BEGIN IMMEDIATE. A read transaction that
         # later writes fails with SQLITE_BUSY, without waiting, when another
-        # connection wrote in between.
+        # connection wrote in between. check_same_thread=False lets a
+        # ConnectionPool hand the connection to another thread, one at a time.
         raw = sqlite3.connect(
-            self.path, timeout=SQLITE_BUSY_TIMEOUT_SECONDS, isolation_level=None
+            self.path,
+            timeout=SQLITE_BUSY_TIMEOUT_SECONDS,
+            isolation_level=None,
+            check_same_thread=False,
         )
         raw.row_factory = _dict_row
         raw.execute("PRAGMA foreign_keys = ON")
         raw.execute("PRAGMA journal_mode = WAL")
+        # FULL makes every commit wait until the write-ahead log is on disk.
+        # It is SQLite's usual default, set here so that without_sync()
+        # knows what to restore.
+        raw.execute("PRAGMA synchronous = FULL")
         return raw
 
     @contextmanager
@@ -171,6 +192,27 @@ class SQLiteBackend(Backend):
             if nested and raw.in_transaction:
                 raw.execute("RELEASE nested")
             raise
+
+    def is_reusable(self, raw: sqlite3.Connection) -> bool:
+        # A connection left inside a transaction would hold its locks and
+        # snapshot into the next request.
+        return not raw.in_transaction
+
+    @contextmanager
+    def without_sync(self, raw: sqlite3.Connection) -> Iterator[None]:
+        # In WAL mode, synchronous=NORMAL skips the fsync at commit. The SQLite
+        # documentation of PRAGMA synchronous says such a commit may roll back
+        # after a power loss or OS crash, but the database stays consistent.
+        # The setting cannot change inside a transaction, whose commit then
+        # waits for the disk as usual.
+        if raw.in_transaction:
+            yield
+            return
+        raw.execute("PRAGMA synchronous = NORMAL")
+        try:
+            yield
+        finally:
+            raw.execute("PRAGMA synchronous = FULL")
 
     def init_schema(self, raw: sqlite3.Connection) -> None:
         try:
@@ -211,6 +253,12 @@ class PostgresBackend(Backend):
                 "Check STAPPEN_DATABASE_URL and that the server runs. "
                 f"psycopg reported: {error}"
             ) from error
+
+    def is_reusable(self, raw: psycopg.Connection) -> bool:
+        # NOTE: PostgreSQL connections are not reused, so each request still
+        # pays for a connect. A kept connection could be closed by the server
+        # while idle, and the next request would then fail.
+        return False
 
     def transaction(self, raw: psycopg.Connection) -> Any:
         # psycopg starts a transaction, or a savepoint inside an open one.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,14 +45,26 @@ class ConnectionBase:
     together.
     """
 
-    def __init__(self, backend: Backend, raw: Any):
+    def __init__(
+        self,
+        backend: Backend,
+        raw: Any,
+        release: Callable[[Any], None] | None = None,
+    ):
         self.backend = backend
         self.raw = raw
         self.closed = False
+        self._release = release
 
     def close(self) -> None:
-        self.raw.close()
+        """Close the raw connection, or hand it back to the pool it came from."""
+        if self.closed:
+            return
         self.closed = True
+        if self._release is None:
+            self.raw.close()
+        else:
+            self._release(self.raw)
 
     def __enter__(self) -> ConnectionBase:
         return self
