@@ -732,7 +732,7 @@ def verify_presentation(
     run = _Run()
     sd_jwt, header, payload = run.step("format", _check_format, presentation)
     keys = run.step("issuer trusted", _check_issuer, trusted, header, payload, now)
-    run.step("signature", _check_signature, sd_jwt.issuer_jwt, keys)
+    run.step("signature", _check_signature, sd_jwt.issuer_jwt, header, payload, keys)
     run.step("times", _check_credential_times, payload, now)
     revealed = run.step("disclosures", _check_disclosures, sd_jwt, payload)
     expected = _KeyBindingRequest(nonce, aud, now, iat_window)
@@ -829,8 +829,17 @@ def _check_issuer(
     ), f"issuer {issuer!r} is trusted with {len(trust.keys)} key(s)"
 
 
-def _check_signature(issuer_jwt: str, keys: list[Key]) -> tuple[None, str]:
-    header, _ = jose.verify(issuer_jwt, keys, typ=(SD_JWT_VC_TYP, LEGACY_SD_JWT_VC_TYP))
+def _check_signature(
+    issuer_jwt: str, header: dict, payload: dict, keys: list[Key]
+) -> tuple[None, str]:
+    # header and payload come from decoding issuer_jwt in _check_format.
+    jose.verify_decoded(
+        issuer_jwt,
+        header,
+        payload,
+        keys,
+        typ=(SD_JWT_VC_TYP, LEGACY_SD_JWT_VC_TYP),
+    )
     return None, f"{header['alg']} signature by key {header.get('kid')!r} is valid"
 
 
@@ -867,8 +876,8 @@ def _check_key_binding(
     if sd_jwt.kb_jwt is None:
         raise _CheckFailed("presentation has no KB-JWT; key binding is required")
 
-    holder_jwk = _holder_jwk(payload)
-    _, claims = jose.verify(sd_jwt.kb_jwt, holder_jwk, typ=KB_JWT_TYP)
+    holder_jwk, holder_key = _holder_key(payload)
+    _, claims = jose.verify(sd_jwt.kb_jwt, holder_key, typ=KB_JWT_TYP)
     _check_nonce_and_aud(claims, expected)
     _check_kb_iat(claims.get("iat"), expected)
 
@@ -881,7 +890,8 @@ def _check_key_binding(
     return holder_jwk, f"KB-JWT signed by the holder key for aud {expected.aud!r}"
 
 
-def _holder_jwk(payload: dict) -> dict:
+def _holder_key(payload: dict) -> tuple[dict, Key]:
+    """Return the holder's public JWK from ``cnf`` and the key imported from it."""
     cnf = payload.get("cnf")
     jwk = cnf.get("jwk") if isinstance(cnf, dict) else None
     if not isinstance(jwk, dict):
@@ -890,10 +900,10 @@ def _holder_jwk(payload: dict) -> dict:
         )
 
     try:
-        jose.key_from_jwk(jwk, public_only=True)
+        key = jose.key_from_jwk(jwk, public_only=True)
     except ValueError as error:
         raise _CheckFailed(f"credential cnf.jwk is invalid: {error}") from error
-    return jwk
+    return jwk, key
 
 
 def _check_nonce_and_aud(claims: dict, expected: _KeyBindingRequest) -> None:
