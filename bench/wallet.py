@@ -204,8 +204,8 @@ def bench_polling(sessions: int, seconds: float) -> None:
                 )["transaction_id"]
                 for _ in range(sessions)
             ]
-            # Each session is polled at most once a second, so polls are
-            # answered (200), not rate-limited (429).
+            # Each session is polled at most once a second, so the server
+            # returns the status (200) rather than rate-limiting (429).
             status_paths = [f"/api/v1/wallet-sessions/{i}/status" for i in ids]
             bare = _load(port, ["/api/v1/health"], seconds)
             polls = _load(port, status_paths, min(seconds, sessions / bare * 0.9))

@@ -108,7 +108,7 @@ def _limit_body() -> None:
 
 
 def _json_error(error: HTTPException) -> Response:
-    """Answer every HTTP error as JSON, with the reason in plain words."""
+    """Return every HTTP error as JSON, with the reason in plain words."""
     response = jsonify(
         error=error.name.lower().replace(" ", "_"), message=error.description
     )
