@@ -8,7 +8,9 @@ from the page's same-device link, over real HTTP.
 
 from __future__ import annotations
 
+import json
 import threading
+from datetime import UTC, datetime
 
 import pytest
 from werkzeug.serving import make_server
@@ -136,3 +138,45 @@ def test_qr_step_names_alternative(chromium, portal):
         wait_until_ready(page)
         summary = page.text_content(".stappen-wallet__help summary")
     assert summary == "Kunt u de QR-code niet scannen?"
+
+
+def test_independent_holder_through_page(chromium, portal):
+    from stappen import keys
+    from tests.test_independent_holder import _run_holder, _succeeded
+
+    app_keys = portal["folder"] / "keys"
+    issuer_jwks = portal["folder"] / "issuer-jwks.json"
+    public = keys.public_keyset(keys.load_keyset(app_keys / apiconfig.ISSUER_KEY_FILE))
+    issuer_jwks.write_text(json.dumps(public), encoding="utf-8")
+    wallet = str(portal["folder"] / "node-wallet.json")
+    # The Node holder signs with the real time, so the API's clock must show it.
+    portal["clock"].now = datetime.now(UTC)
+    with new_page(chromium) as page:
+        offer_url = _show_code(page, portal, "gegevens-ophalen")
+        _succeeded(
+            _run_holder(
+                "receive",
+                offer_url,
+                "--wallet",
+                wallet,
+                "--issuer-jwks",
+                str(issuer_jwks),
+                "--allow-http",
+            )
+        )
+        _wait_for_status(page, portal, "de gegevens staan in uw wallet-app")
+
+        request_url = _show_code(page, portal, "gegevens-delen")
+        certificate = app_keys / apiconfig.VERIFIER_CERTIFICATE_FILE
+        _succeeded(
+            _run_holder(
+                "present",
+                request_url,
+                "--wallet",
+                wallet,
+                "--trust-certificate",
+                str(certificate),
+                "--allow-http",
+            )
+        )
+        _wait_for_status(page, portal, "uw gegevens zijn gecontroleerd")
