@@ -200,8 +200,10 @@ def _add_site_options(parser, default_base: str = "/") -> None:
 
 
 def _configure_logging(verbose: bool):
-    """Send Stappen's log to standard error; return a function that undoes it,
-    so that a caller in the same process (a test) keeps its own logging."""
+    """Send Stappen's log to standard error and return a function that undoes it.
+
+    A caller in the same process, such as a test, then keeps its own logging.
+    """
     handler = _StderrHandler()
     handler.setFormatter(_LevelFormatter())
     logger = logging.getLogger("stappen")
