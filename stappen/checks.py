@@ -15,7 +15,7 @@ from datetime import date
 import jinja2
 
 from stappen import logic, routing, walletstep
-from stappen.errors import Problems
+from stappen.errors import Problems, with_article
 from stappen.model import SPECIAL_KINDS, Flow, Step
 from stappen.rendering import is_safe_url, template_names
 from stappen.yamlload import read_text_strict
@@ -82,11 +82,6 @@ def _line_finder(flow: Flow, step: Step):
     if flow.step_lines is None:
         return lambda path: step.line
     return lambda path: flow.step_lines(step.id, path)
-
-
-def _with_article(word: str) -> str:
-    """Put "a" or "an" before ``word``: "an amount", "a choice"."""
-    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
 def _error(flow, step, field, message, problems, *, line=None):
@@ -157,7 +152,7 @@ def _check_kind_fields(flow: Flow, step: Step, problems: Problems) -> None:
             flow,
             step,
             "tone",
-            f"{_with_article(step.kind)} step has no tone; only "
+            f"{with_article(step.kind)} step has no tone; only "
             "outcomes do, so remove it",
             problems,
         )
@@ -166,7 +161,7 @@ def _check_kind_fields(flow: Flow, step: Step, problems: Problems) -> None:
             flow,
             step,
             "settings",
-            f"{_with_article(step.kind)} step has no settings; "
+            f"{with_article(step.kind)} step has no settings; "
             f"only {', '.join(SPECIAL_KINDS)} steps do, so remove them",
             problems,
         )
@@ -181,7 +176,7 @@ def _check_answer(flow: Flow, step: Step, problems: Problems) -> None:
                 flow,
                 step,
                 "answer",
-                f"{_with_article(step.kind)} step asks nothing; remove 'answer' or "
+                f"{with_article(step.kind)} step asks nothing; remove 'answer' or "
                 "make it a question",
                 problems,
             )
@@ -193,7 +188,7 @@ def _check_answer(flow: Flow, step: Step, problems: Problems) -> None:
             flow,
             step,
             "answer.options",
-            f"{_with_article(answer.type)} answer needs 'options' to choose from",
+            f"{with_article(answer.type)} answer needs 'options' to choose from",
             problems,
         )
     if not has_options and answer.options:
@@ -201,7 +196,7 @@ def _check_answer(flow: Flow, step: Step, problems: Problems) -> None:
             flow,
             step,
             "answer.options",
-            f"{_with_article(answer.type)} answer has no options; remove 'options' "
+            f"{with_article(answer.type)} answer has no options; remove 'options' "
             "or use type choice",
             problems,
         )
@@ -257,7 +252,7 @@ def _check_bounds(flow: Flow, step: Step, problems: Problems) -> None:
                 flow,
                 step,
                 f"answer.{name}",
-                f"{_with_article(answer.type)} answer has no {name}; remove it",
+                f"{with_article(answer.type)} answer has no {name}; remove it",
                 problems,
             )
             bounds[name] = None
@@ -317,7 +312,7 @@ def _check_error_keys(flow: Flow, step: Step, problems: Problems) -> None:
                 flow,
                 step,
                 f"errors.{key}",
-                f"{_with_article(step.answer.type)} answer never shows error {key!r}; "
+                f"{with_article(step.answer.type)} answer never shows error {key!r}; "
                 f"its errors are {', '.join(sorted(known))}",
                 problems,
             )

@@ -104,3 +104,8 @@ def _display(file) -> str:
 
 def _sort_key(problem: Problem):
     return (problem.file, problem.line or 0, problem.message)
+
+
+def with_article(word: str) -> str:
+    """Put "a" or "an" before ``word`` for a message: "an amount", "a choice"."""
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"

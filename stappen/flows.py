@@ -20,7 +20,7 @@ from pathlib import Path
 
 import jsonschema
 
-from stappen.errors import Problems
+from stappen.errors import Problems, with_article
 from stappen.model import (
     RESERVED_IDS,
     Answer,
@@ -397,16 +397,12 @@ def _explain_duplicates(values: list, got: str) -> str:
 def _explain_required(name: str, instance) -> str:
     kind = instance.get("kind") if isinstance(instance, dict) else None
     if name == "next" and kind:
-        return f"missing: {_article(kind)} {kind} step needs the id of the next step"
+        return f"missing: {with_article(kind)} step needs the id of the next step"
     if name == "answer":
         return "missing: a question step needs an 'answer' with a 'type'"
     if name == "stappen":
         return "missing: start the file with 'stappen: 1'"
     return "missing"
-
-
-def _article(word: str) -> str:
-    return "an" if word[:1] in "aeiou" else "a"
 
 
 def _explain_unknown(document, error, path):

@@ -13,7 +13,7 @@ import math
 from datetime import date
 
 from stappen import routing
-from stappen.errors import Problems
+from stappen.errors import Problems, with_article
 from stappen.flows import usable_file
 from stappen.model import Flow
 from stappen.yamlload import describe, load_yaml
@@ -207,7 +207,7 @@ def _read_expectations(flow, raw: dict, report: _Reporter, *, warn_empty: bool):
     if end is not None and not end.is_end:
         report.error(
             ("outcome",),
-            f"step {outcome!r} is {_with_article(end.kind)} step, not an outcome",
+            f"step {outcome!r} is {with_article(end.kind)} step, not an outcome",
         )
     if warn_empty and at is None and outcome is None and steps_path is None:
         report.error(
@@ -226,10 +226,6 @@ def _read_path(flow, steps_path, report: _Reporter) -> tuple[str, ...] | None:
     for position, step_id in enumerate(steps_path):
         _check_step_ref(flow, step_id, ("path", position), report)
     return tuple(steps_path)
-
-
-def _with_article(word: str) -> str:
-    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
 
 
 class _Reporter:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from typing import ClassVar
 
 from stappen import dcql
-from stappen.errors import Problems, StappenError
+from stappen.errors import Problems, StappenError, with_article
 from stappen.model import Flow, Step
 from stappen.yamlload import describe
 
@@ -547,10 +547,6 @@ def _field(path: tuple) -> str:
     return ".".join(str(part) for part in path)
 
 
-def _with_article(word: str) -> str:
-    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
-
-
 # Checks that need the whole flow.
 
 
@@ -605,7 +601,7 @@ def _not_a_question(flow: Flow, answer_id: str) -> str:
     other = flow.steps.get(answer_id)
     if other is not None:
         return (
-            f"step {answer_id!r} is {_with_article(other.kind)} step, which asks "
+            f"step {answer_id!r} is {with_article(other.kind)} step, which asks "
             "nothing; use the id of a question step"
         )
     questions = [s.id for s in flow.questions()]
@@ -633,8 +629,8 @@ def _check_answer_type(question: Step, claim_type: str, path: tuple, report) -> 
         return
     report.error(
         path,
-        f"answer {question.id!r} is {_with_article(answer.type)} answer, which "
-        f"gives {meaning}, not {_with_article(claim_type)}; set 'type: "
+        f"answer {question.id!r} is {with_article(answer.type)} answer, which "
+        f"gives {meaning}, not {with_article(claim_type)}; set 'type: "
         f"{fitting[0]}' or take another answer",
     )
 
