@@ -387,14 +387,15 @@ class _Loader:
         return compiled
 
     def feel_problem(self, error, text, element, scope, *, tests=False, **where):
-        column = f" at column {error.column}" if error.column else ""
+        column = f" (column {error.column})" if error.column else ""
         if isinstance(error, FeelNameError):
-            detail = f"unknown name {error.name!r}{column}"
+            detail = f"unknown name {error.name!r}"
             fix = _name_fix(scope)
         else:
-            detail = f"{error.message}{column}"
+            detail = error.message
             fix = "" if "; write" in detail else hint_for(tests)
-        self.problem(f"cannot read {text.strip()!r}: {detail}{fix}", element, **where)
+        message = f"cannot read {text.strip()!r}{column}: {detail}{fix}"
+        self.problem(message, element, **where)
 
     def check_cycles(self, decisions: dict[str, Decision]) -> None:
         state: dict[str, str] = {}
