@@ -114,7 +114,9 @@ def measure(model, decision: str, inputs: dict) -> float:
 def report(label: str, seconds: float, target_us: float | None) -> None:
     micro = seconds * 1e6
     target = f"{target_us:>10.0f}" if target_us is not None else f"{'-':>10}"
-    verdict = "" if target_us is None else ("met" if micro < target_us else "MISSED")
+    verdict = ""
+    if target_us is not None:
+        verdict = "met" if micro < target_us else "MISSED"
     print(f"{label:<28} {1 / seconds:>12.0f} {micro:>10.1f} {target} {verdict}")
 
 

@@ -10,7 +10,7 @@ class DmnError(StappenError):
 
     Renders as ``file:line: decision 'x', rule 'r1', input 'y': message``, and
     leaves out the parts that are unknown. When loading finds several problems,
-    the first one fills the attributes and ``problems`` holds all of them.
+    the first one fills the attributes and ``problems`` contains all of them.
     """
 
     def __init__(

@@ -175,17 +175,18 @@ def _even(number):
 # Lists
 
 
-def _extreme(values: list, wanted: int):
-    if not values:
+def _extreme(values: list, direction: int):
+    """Return the minimum (direction -1) or maximum (1), or None if unordered."""
+    if not values or feelvalues.compare(values[0], values[0]) is None:
         return None
     best = values[0]
     for value in values[1:]:
         order = feelvalues.compare(value, best)
         if order is None:
             return None
-        if order == wanted:
+        if order == direction:
             best = value
-    return best if feelvalues.compare(best, best) == 0 else None
+    return best
 
 
 @builtin("min", "list", variadic=True)

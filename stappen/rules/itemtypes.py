@@ -78,7 +78,7 @@ def convert(value, feel_type: FeelType):
         return None
     if feel_type.collection:
         if not isinstance(value, list | tuple):
-            raise InputTypeError(f"expected a list, got {_shown(value)}")
+            raise InputTypeError(f"expected a list, got {_describe(value)}")
         single = dataclasses.replace(feel_type, collection=False)
         return [convert(item, single) for item in value]
     if feel_type.components is not None:
@@ -93,7 +93,7 @@ def _convert_context(value, feel_type: FeelType) -> dict:
     if not isinstance(value, dict):
         raise InputTypeError(
             f"expected a mapping with {', '.join(feel_type.components)},"
-            f" got {_shown(value)}"
+            f" got {_describe(value)}"
         )
     result = {}
     for name, component in feel_type.components.items():
@@ -109,12 +109,12 @@ def _check_allowed(value, feel_type: FeelType) -> None:
         return
     if feel_type.allowed(value, {}) is not True:
         raise InputTypeError(
-            f"{_shown(value)} is not one of the allowed values"
+            f"{_describe(value)} is not one of the allowed values"
             f" {feel_type.allowed_text} of type {feel_type.name!r}"
         )
 
 
-def _shown(value) -> str:
+def _describe(value) -> str:
     return f"{value!r} ({type(value).__name__})"
 
 
@@ -130,7 +130,7 @@ def to_number(value) -> Decimal:
     if type(value) is str and _PLAIN_NUMBER.fullmatch(value.strip()):
         return Decimal(value.strip())
     raise InputTypeError(
-        f"expected a number, got {_shown(value)}; pass an int, a Decimal or a"
+        f"expected a number, got {_describe(value)}; pass an int, a Decimal or a"
         " text such as '1533.01' (a dot for decimals, no thousands separator)"
     )
 
@@ -138,14 +138,14 @@ def to_number(value) -> Decimal:
 def to_integer(value) -> Decimal:
     number = to_number(value)
     if number != number.to_integral_value():
-        raise InputTypeError(f"expected a whole number, got {_shown(value)}")
+        raise InputTypeError(f"expected a whole number, got {_describe(value)}")
     return number
 
 
 def to_string(value) -> str:
     if type(value) is str:
         return value
-    raise InputTypeError(f"expected a text, got {_shown(value)}")
+    raise InputTypeError(f"expected a text, got {_describe(value)}")
 
 
 def to_boolean(value) -> bool:
@@ -153,7 +153,7 @@ def to_boolean(value) -> bool:
         return value
     if value in ("true", "false"):
         return value == "true"
-    raise InputTypeError(f"expected true or false, got {_shown(value)}")
+    raise InputTypeError(f"expected true or false, got {_describe(value)}")
 
 
 def _temporal(kind: type, parse, description: str):
@@ -164,7 +164,7 @@ def _temporal(kind: type, parse, description: str):
             parsed = parse(value.strip())
             if type(parsed) is kind:
                 return parsed
-        raise InputTypeError(f"expected {description}, got {_shown(value)}")
+        raise InputTypeError(f"expected {description}, got {_describe(value)}")
 
     return convert
 
@@ -181,7 +181,7 @@ def to_any(value):
         return {str(key): to_any(item) for key, item in value.items()}
     if isinstance(value, feelvalues.ORDERED_KINDS):
         return value
-    raise InputTypeError(f"cannot use {_shown(value)} as a FEEL value")
+    raise InputTypeError(f"cannot use {_describe(value)} as a FEEL value")
 
 
 _CONVERTERS = {

@@ -1,7 +1,7 @@
 """Load a DMN file: read the XML, resolve types and requirements, compile.
 
 Every problem in the file is collected, then raised together as one DmnError,
-so an author sees all of them in one run.
+so an author gets all of them from one run.
 """
 
 from __future__ import annotations

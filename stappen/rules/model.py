@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from stappen.rules import itemtypes
 from stappen.rules.errors import DmnError
@@ -41,9 +41,9 @@ class Decision:
         if self.table is None:
             value = self.expression(env)
             required = self.inputs + self.decisions
-            shown = {name: env.get(name) for name in required}
+            input_values = {name: env.get(name) for name in required}
             return value, DecisionTrace(
-                self.name, self.id, "literalExpression", shown, value
+                self.name, self.id, "literalExpression", input_values, value
             )
         result = self.table.evaluate(env, self.name)
         trace = DecisionTrace(
@@ -202,6 +202,3 @@ def _visit(decisions: dict[str, Decision], name: str, order: list, seen: set) ->
     for required in decisions[name].decisions:
         _visit(decisions, required, order, seen)
     order.append(decisions[name])
-
-
-Runner = Callable[[dict], object]

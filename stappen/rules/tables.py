@@ -1,10 +1,10 @@
 """Decision tables, compiled: rules, outputs and the hit policies.
 
-A table's evaluation returns a ``TableResult``: the value, the ids of the
-matched rules, the input values and, when the hit policy is violated (two
-matches under UNIQUE, differing outputs under ANY) or a value is outside the
-declared input or output values, an error text. As the DMN standard
-prescribes, such an error makes the table's value null.
+Evaluating a table returns a ``TableResult`` with the value, the matched
+rules and the input values. A violated hit policy (two matches under UNIQUE,
+differing outputs under ANY) or a value outside the declared input or output
+values adds an error text and, as the DMN standard prescribes, makes the
+table's value null.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ HIT_POLICIES = (
     "COLLECT",
 )
 AGGREGATIONS = ("SUM", "MIN", "MAX", "COUNT")
-SINGLE_HIT = ("UNIQUE", "ANY", "PRIORITY", "FIRST")
 
 Test = Callable[[object, dict], "bool | None"]
 
@@ -85,7 +84,7 @@ class DecisionTable:
 
     def evaluate(self, env: dict, decision: str) -> TableResult:
         values = [clause.expression(env) for clause in self.inputs]
-        shown = {
+        input_values = {
             clause.label: value
             for clause, value in zip(self.inputs, values, strict=True)
         }
@@ -96,8 +95,8 @@ class DecisionTable:
             value = self._combine(matched, env)
         except TableViolation as violation:
             logger.warning("decision %r: %s; its value is null", decision, violation)
-            return TableResult(None, shown, matched, str(violation))
-        return TableResult(value, shown, matched)
+            return TableResult(None, input_values, matched, str(violation))
+        return TableResult(value, input_values, matched)
 
     def _match(self, values: list, env: dict) -> list[Rule]:
         first_only = self.hit_policy == "FIRST"
