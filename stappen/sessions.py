@@ -24,6 +24,7 @@ from stappen import apiconfig, jose, storage, verifier
 from stappen.model import Flow, Step
 from stappen.qr import qr_svg
 from stappen.storage import END_STATES
+from stappen.storage.base import to_millis
 from stappen.storage.errors import session_label
 from stappen.walletstep import IssueSettings, WalletStepSettings, read_settings
 
@@ -213,27 +214,29 @@ def _new_session(
 @blueprint.get("/<transaction_id>/status")
 def session_status(transaction_id: str) -> Response:
     """Return the session's state; polls less than POLL_AFTER_MS apart get 429."""
-    db = storage.request_connection()
     moment = apiconfig.now(current_app)
-    # Polls are the most frequent request, so one statement records the
-    # poll and reads only the state and expiry time.
-    try:
-        poll = db.poll_session(transaction_id, moment, POLL_AFTER_MS)
-    except storage.SessionNotFound:
-        _unknown_session()
-
-    if poll.wait_ms is not None:
+    # Polls are the most frequent request: an early one is refused before
+    # the database is asked, and an allowed one reads two columns with a
+    # connection that goes back to the pool at once.
+    store = storage.request_store()
+    wait_ms = store.poll_times.record(transaction_id, to_millis(moment), POLL_AFTER_MS)
+    if wait_ms is not None:
         log.warning(
             "Session %s: rejected a status poll %d ms early",
             session_label(transaction_id),
-            poll.wait_ms,
+            wait_ms,
         )
         raise TooManyRequests(
-            description=f"polled too often; wait {poll.wait_ms} ms between polls",
-            retry_after=math.ceil(poll.wait_ms / 1000),
+            description=f"polled too often; wait {wait_ms} ms between polls",
+            retry_after=math.ceil(wait_ms / 1000),
         )
 
-    session = _expire_if_overdue(db, poll.session, moment)
+    with store.acquire() as db:
+        try:
+            session = db.session_state(transaction_id)
+        except storage.SessionNotFound:
+            _unknown_session()
+        session = _expire_if_overdue(db, session, moment)
     status = {"status": session["state"], "expires_at": _epoch(session["expires_at"])}
     return _no_store(jsonify(status))
 

@@ -74,7 +74,6 @@ def test_session_round_trip(db):
     assert session["created_at"] == NOW
     assert session["updated_at"] == NOW
     assert session["expires_at"] == later(minutes=10)
-    assert session["last_polled_at"] is None
     assert session["data"] == {"dcql_query": {"credentials": [{"id": "pid"}]}}
     assert session["result"] is None
 
@@ -481,34 +480,23 @@ def test_status_index_race_processes(store, db, database_url, tmp_path):
     assert sorted(indexes) == list(range(PROCESSES * 5))
 
 
-# Polls and results
+# States and results
 
 
-def test_record_poll_timing(db):
+def test_session_state_reads_state_and_expiry(db):
     db.create_session(make_session())
+    db.transition(SESSION_ID, from_states={"created"}, to="request_retrieved", now=NOW)
 
-    first = db.record_poll(SESSION_ID, NOW, 1000)
-    early = db.record_poll(SESSION_ID, later(milliseconds=400), 1000)
-    on_time = db.record_poll(SESSION_ID, later(milliseconds=1000), 1000)
-    early_again = db.record_poll(SESSION_ID, later(milliseconds=1250), 1000)
-
-    assert first is None
-    assert early == 600
-    assert on_time is None
-    assert early_again == 750
-    assert db.get_session(SESSION_ID)["last_polled_at"] == later(milliseconds=1000)
+    assert db.session_state(SESSION_ID) == {
+        "id": SESSION_ID,
+        "state": "request_retrieved",
+        "expires_at": later(minutes=10),
+    }
 
 
-def test_record_poll_clock_behind(db):
-    db.create_session(make_session())
-    db.record_poll(SESSION_ID, later(seconds=5), 1000)
-
-    assert db.record_poll(SESSION_ID, NOW, 1000) == 1000
-
-
-def test_record_poll_missing_session(db):
+def test_session_state_missing_session(db):
     with pytest.raises(SessionNotFound, match="not found"):
-        db.record_poll("tx-unknown", NOW, 1000)
+        db.session_state("tx-unknown")
 
 
 def test_take_result_once(db):

@@ -16,7 +16,6 @@ CREATE TABLE IF NOT EXISTS sessions (
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
-    last_polled_at BIGINT,
     data JSONB NOT NULL DEFAULT '{}',
     result JSONB,
     result_taken_at BIGINT

@@ -16,7 +16,6 @@ CREATE TABLE IF NOT EXISTS sessions (
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
-    last_polled_at INTEGER,
     data TEXT NOT NULL DEFAULT '{}',
     result TEXT,
     result_taken_at INTEGER

@@ -3,7 +3,9 @@
 No state lives in process memory, so that any gunicorn worker can serve
 any request of a session. Everything is in a database: a SQLite file in the
 Flask instance folder by default, or PostgreSQL when
-``STAPPEN_DATABASE_URL`` is a ``postgresql://`` URL.
+``STAPPEN_DATABASE_URL`` is a ``postgresql://`` URL. Only the times of
+status polls, which may be lost, are kept outside it, in a table that the
+workers of one host share (see polltimes.py).
 
 In a Flask app::
 
@@ -39,6 +41,7 @@ from stappen.storage.errors import (
     StorageError,
 )
 from stappen.storage.issuing import IssuerOperations
+from stappen.storage.polltimes import PollTimes
 from stappen.storage.pool import ConnectionPool
 from stappen.storage.sessions import END_STATES, LOOKUP_FIELDS
 
@@ -47,6 +50,7 @@ __all__ = [
     "LOOKUP_FIELDS",
     "IntegrityError",
     "NotFound",
+    "PollTimes",
     "SessionNotFound",
     "Store",
     "StoreConnection",
@@ -56,6 +60,7 @@ __all__ = [
     "open_store",
     "redact_url",
     "request_connection",
+    "request_store",
 ]
 
 log = logging.getLogger(__name__)
@@ -75,9 +80,10 @@ class Store:
     before gunicorn forks its workers.
     """
 
-    def __init__(self, backend: Backend):
+    def __init__(self, backend: Backend, poll_times: PollTimes):
         self.backend = backend
         self.pool = ConnectionPool(backend)
+        self.poll_times = poll_times
 
     def __repr__(self) -> str:
         return f"Store({self.backend!r})"
@@ -115,7 +121,16 @@ def open_store(url: str | None, instance_path: Path) -> Store:
 
     Connects to nothing yet. Raises StorageConfigError for any other URL.
     """
-    return Store(backend_for(url, Path(instance_path)))
+    backend = backend_for(url, Path(instance_path))
+    return Store(backend, PollTimes(_poll_times_path(backend, Path(instance_path))))
+
+
+def _poll_times_path(backend: Backend, instance_path: Path) -> Path:
+    """Keep a SQLite database's poll times beside it, others' in the instance folder."""
+    database = getattr(backend, "path", None)
+    if database is not None:
+        return database.with_name(f"{database.name}-polls")
+    return instance_path / "wallet-poll-times"
 
 
 def init_app(app: Flask, store: Store | None = None) -> Store:
@@ -132,16 +147,20 @@ def init_app(app: Flask, store: Store | None = None) -> Store:
     return store
 
 
+def request_store() -> Store:
+    """Return the current app's store."""
+    store = current_app.extensions.get(EXTENSION_KEY)
+    if store is None:
+        raise RuntimeError(
+            "The app has no store: call stappen.storage.init_app(app) in create_app."
+        )
+    return store
+
+
 def request_connection() -> StoreConnection:
     """Return this request's connection, taking it from the pool on first use."""
     if "storage_connection" not in g:
-        store = current_app.extensions.get(EXTENSION_KEY)
-        if store is None:
-            raise RuntimeError(
-                "The app has no store: call stappen.storage.init_app(app) "
-                "in create_app."
-            )
-        g.storage_connection = store.acquire()
+        g.storage_connection = request_store().acquire()
     return g.storage_connection
 
 

@@ -1,26 +1,17 @@
-"""Activity within a session: single-use values, polls, results and evidence."""
+"""Activity within a session: single-use values, states, results and evidence."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from stappen.storage.base import from_millis, to_millis
 from stappen.storage.errors import session_label
 from stappen.storage.sessions import SessionOperations, _not_found
 
 log = logging.getLogger(__name__)
-
-
-class Poll(NamedTuple):
-    """The outcome of a status poll."""
-
-    session: dict[str, Any] | None
-    """The session's id, state and expires_at; None for a rejected poll."""
-    wait_ms: int | None
-    """Milliseconds until the next poll is allowed; None for an allowed poll."""
 
 
 class SessionActivity(SessionOperations):
@@ -64,60 +55,22 @@ class SessionActivity(SessionOperations):
             log.warning("Rejected a replayed %s for %s", kind, owner)
         return inserted is not None
 
-    def record_poll(
-        self, session_id: str, now: datetime, min_interval_ms: int
-    ) -> int | None:
-        """Record a status poll unless the last one is under ``min_interval_ms`` ago.
+    def session_state(self, session_id: str) -> dict[str, Any]:
+        """Return the session's ``id``, ``state`` and ``expires_at``, for a poll.
 
-        Returns None when the poll is allowed (and recorded), else the
-        milliseconds left to wait, for a Retry-After header. A rejected poll
-        leaves ``last_polled_at`` as it was.
+        Reads only those columns, since polls are the most frequent
+        request. Raises SessionNotFound for an unknown id.
         """
-        return self.poll_session(session_id, now, min_interval_ms).wait_ms
-
-    def poll_session(
-        self, session_id: str, now: datetime, min_interval_ms: int
-    ) -> Poll:
-        """Record a status poll as :meth:`record_poll` does, and read the state.
-
-        An allowed poll returns the session's ``id``, ``state`` and
-        ``expires_at`` as they were when the poll was recorded. Raises
-        SessionNotFound for an unknown id.
-        """
-        now_ms = to_millis(now)
-
-        # One statement checks the interval and records the poll, so it is
-        # atomic without an explicit transaction, and of two racing polls
-        # only one passes. A poll time lost in a power failure only allows
-        # one early poll, so its commit does not wait for the disk.
-        # fetchall, unlike fetchone, runs the statement to its end, and
-        # SQLite commits a RETURNING statement only then.
-        with self.backend.without_sync(self.raw):
-            rows = self._all(
-                "UPDATE sessions SET last_polled_at = :now "
-                "WHERE id = :id "
-                "AND (last_polled_at IS NULL OR last_polled_at <= :now - :interval) "
-                "RETURNING state, expires_at",
-                {"now": now_ms, "id": session_id, "interval": min_interval_ms},
-            )
-        if rows:
-            row = rows[0]
-            session = {
-                "id": session_id,
-                "state": row["state"],
-                "expires_at": from_millis(row["expires_at"]),
-            }
-            return Poll(session=session, wait_ms=None)
-
-        found = self._one(
-            "SELECT last_polled_at FROM sessions WHERE id = :id", {"id": session_id}
+        row = self._one(
+            "SELECT state, expires_at FROM sessions WHERE id = :id", {"id": session_id}
         )
-        if found is None:
+        if row is None:
             raise _not_found(session_id)
-        elapsed = now_ms - found["last_polled_at"]
-        return Poll(
-            session=None, wait_ms=min(min_interval_ms, min_interval_ms - elapsed)
-        )
+        return {
+            "id": session_id,
+            "state": row["state"],
+            "expires_at": from_millis(row["expires_at"]),
+        }
 
     def take_result(self, session_id: str, *, now: datetime) -> Any:
         """Return the session's result once, then erase it.

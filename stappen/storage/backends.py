@@ -112,15 +112,6 @@ class Backend:
         """Tell whether a finished request's connection may serve the next one."""
         return False
 
-    @contextmanager
-    def without_sync(self, raw: Any) -> Iterator[None]:
-        """Run writes whose loss in a power failure does no harm, such as poll times.
-
-        Where the backend allows it, their commit does not wait for the
-        disk, and they may roll back after a power failure or OS crash.
-        """
-        yield
-
     def init_schema(self, raw: Any) -> None:
         raise NotImplementedError
 
@@ -170,9 +161,8 @@ class SQLiteBackend(Backend):
         raw.row_factory = _dict_row
         raw.execute("PRAGMA foreign_keys = ON")
         raw.execute("PRAGMA journal_mode = WAL")
-        # FULL makes every commit wait until the write-ahead log is on disk.
-        # It is SQLite's usual default, set here so that without_sync()
-        # knows what to restore.
+        # FULL makes every commit wait until the write-ahead log is on disk,
+        # so that a finished request's writes survive a power failure.
         raw.execute("PRAGMA synchronous = FULL")
         return raw
 
@@ -197,22 +187,6 @@ class SQLiteBackend(Backend):
         # A connection left inside a transaction would hold its locks and
         # snapshot into the next request.
         return not raw.in_transaction
-
-    @contextmanager
-    def without_sync(self, raw: sqlite3.Connection) -> Iterator[None]:
-        # In WAL mode, synchronous=NORMAL skips the fsync at commit. The SQLite
-        # documentation of PRAGMA synchronous says such a commit may roll back
-        # after a power loss or OS crash, but the database stays consistent.
-        # The setting cannot change inside a transaction, whose commit then
-        # waits for the disk as usual.
-        if raw.in_transaction:
-            yield
-            return
-        raw.execute("PRAGMA synchronous = NORMAL")
-        try:
-            yield
-        finally:
-            raw.execute("PRAGMA synchronous = FULL")
 
     def init_schema(self, raw: sqlite3.Connection) -> None:
         try:

@@ -41,9 +41,7 @@ CREATE_FIELDS = REQUIRED_FIELDS | UPDATABLE_FIELDS | {"state"}
 LOOKUP_FIELDS = ("request_id", "state_param", "pre_authorized_code", "access_token")
 """Columns with a unique index, so get_session_by() finds at most one session."""
 
-TIME_FIELDS = frozenset(
-    {"created_at", "updated_at", "expires_at", "last_polled_at", "result_taken_at"}
-)
+TIME_FIELDS = frozenset({"created_at", "updated_at", "expires_at", "result_taken_at"})
 JSON_FIELDS = frozenset({"data", "result"})
 
 INSERT_COLUMNS = (

@@ -1,0 +1,127 @@
+"""The table of status poll times that the API's worker processes share."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+import pytest
+
+from stappen.storage import PollTimes, open_store
+
+PROCESSES = 4
+
+
+@pytest.fixture
+def polls(tmp_path):
+    table = PollTimes(tmp_path / "polls")
+    yield table
+    table.close()
+
+
+def test_polls_apart_by_the_interval_pass(polls):
+    first = polls.record("tx-1", 10_000, 1000)
+    early = polls.record("tx-1", 10_400, 1000)
+    on_time = polls.record("tx-1", 11_000, 1000)
+    early_again = polls.record("tx-1", 11_250, 1000)
+
+    assert first is None
+    assert early == 600
+    assert on_time is None
+    assert early_again == 750
+
+
+def test_early_poll_keeps_the_recorded_time(polls):
+    polls.record("tx-1", 10_000, 1000)
+    polls.record("tx-1", 10_900, 1000)
+
+    assert polls.record("tx-1", 11_000, 1000) is None
+
+
+def test_clock_set_back_waits_the_whole_interval(polls):
+    polls.record("tx-1", 15_000, 1000)
+
+    assert polls.record("tx-1", 10_000, 1000) == 1000
+
+
+def test_sessions_are_limited_separately(polls):
+    polls.record("tx-1", 10_000, 1000)
+
+    assert polls.record("tx-2", 10_001, 1000) is None
+    assert polls.record("tx-1", 10_002, 1000) == 998
+
+
+def test_sessions_sharing_a_slot_take_turns(tmp_path):
+    table = PollTimes(tmp_path / "polls", slots=1)
+    table.record("tx-1", 10_000, 1000)
+    table.record("tx-2", 10_100, 1000)
+
+    # tx-2 took the only slot, so tx-1's earlier poll is forgotten.
+    assert table.record("tx-1", 10_200, 1000) is None
+    assert table.record("tx-1", 10_300, 1000) == 900
+    table.close()
+
+
+def test_file_is_shared_and_private(tmp_path):
+    first = PollTimes(tmp_path / "polls")
+    second = PollTimes(tmp_path / "polls")
+    first.record("tx-1", 10_000, 1000)
+
+    assert second.record("tx-1", 10_500, 1000) == 500
+    assert (tmp_path / "polls").stat().st_mode & 0o777 == 0o600
+    first.close()
+    second.close()
+
+
+def _race(path, barrier, results) -> None:
+    table = PollTimes(path)
+    barrier.wait()
+    results.put(table.record("tx-race", 20_000, 1000))
+
+
+def test_one_of_racing_processes_passes(tmp_path):
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(PROCESSES)
+    results = context.Queue()
+    processes = [
+        context.Process(target=_race, args=(tmp_path / "polls", barrier, results))
+        for _ in range(PROCESSES)
+    ]
+    for process in processes:
+        process.start()
+    outcomes = [results.get(timeout=30) for _ in processes]
+    for process in processes:
+        process.join(timeout=30)
+
+    assert sorted(outcomes, key=str) == [1000] * (PROCESSES - 1) + [None]
+
+
+def test_forked_child_opens_its_own_file(tmp_path, polls):
+    polls.record("tx-parent", 10_000, 1000)
+    reader, writer = os.pipe()
+
+    child = os.fork()
+    if child == 0:
+        wait_ms = polls.record("tx-parent", 10_250, 1000)
+        os.write(writer, str(wait_ms).encode())
+        os._exit(0 if polls._pid == os.getpid() else 1)
+
+    os.close(writer)
+    reply = os.read(reader, 16).decode()
+    os.close(reader)
+    _, status = os.waitpid(child, 0)
+
+    assert reply == "750"
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_sqlite_poll_times_beside_database(tmp_path):
+    store = open_store("sqlite:///wallet.sqlite3", tmp_path)
+
+    assert store.poll_times.path == tmp_path / "wallet.sqlite3-polls"
+
+
+def test_postgresql_poll_times_in_instance_folder(tmp_path):
+    store = open_store("postgresql://stappen@localhost/stappen", tmp_path)
+
+    assert store.poll_times.path == tmp_path / "wallet-poll-times"
