@@ -49,18 +49,26 @@ def _make_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    for add_command in (
+        _add_validate,
+        _add_build,
+        _add_serve,
+        _add_graph,
+        _add_new,
+        _add_test,
+    ):
+        add_command(commands)
+    return parser
 
+
+def _add_validate(commands) -> None:
     validate = commands.add_parser("validate", help="check the flows, build nothing")
-    validate.add_argument(
-        "steps",
-        nargs="?",
-        type=Path,
-        default=DEFAULT_STEPS,
-        help="folder of flows (default: steps)",
-    )
+    _add_steps_argument(validate)
     _add_strict(validate)
     validate.set_defaults(command=run_validate)
 
+
+def _add_build(commands) -> None:
     build = commands.add_parser("build", help="validate and write the static site")
     _add_site_options(build)
     _add_api_url(build)
@@ -72,6 +80,8 @@ def _make_parser() -> argparse.ArgumentParser:
     )
     build.set_defaults(command=run_build)
 
+
+def _add_serve(commands) -> None:
     serve = commands.add_parser("serve", help="preview with live reload")
     _add_site_options(serve, default_base="/")
     _add_api_url(serve)
@@ -83,14 +93,11 @@ def _make_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(command=run_serve)
 
+
+def _add_graph(commands) -> None:
     graph = commands.add_parser("graph", help="draw a flow as an SVG diagram")
     graph.add_argument("flow", help="the flow's folder name, e.g. vil")
-    graph.add_argument(
-        "--steps",
-        type=Path,
-        default=DEFAULT_STEPS,
-        help="folder of flows (default: steps)",
-    )
+    _add_steps_option(graph)
     graph.add_argument(
         "--out", type=Path, default=None, help="SVG file to write (default: FLOW.svg)"
     )
@@ -101,26 +108,37 @@ def _make_parser() -> argparse.ArgumentParser:
     )
     graph.set_defaults(command=run_graph)
 
+
+def _add_new(commands) -> None:
     new = commands.add_parser("new", help="start a new flow from a small example")
     new.add_argument("name", help="folder name of the new flow, e.g. meedoen")
-    new.add_argument(
-        "--steps",
-        type=Path,
-        default=DEFAULT_STEPS,
-        help="folder of flows (default: steps)",
-    )
+    _add_steps_option(new)
     new.set_defaults(command=run_new)
 
+
+def _add_test(commands) -> None:
     test = commands.add_parser("test", help="run the flow tests in tests.yaml files")
-    test.add_argument(
+    _add_steps_argument(test)
+    test.set_defaults(command=run_test)
+
+
+def _add_steps_argument(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
         "steps",
         nargs="?",
         type=Path,
         default=DEFAULT_STEPS,
         help="folder of flows (default: steps)",
     )
-    test.set_defaults(command=run_test)
-    return parser
+
+
+def _add_steps_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--steps",
+        type=Path,
+        default=DEFAULT_STEPS,
+        help="folder of flows (default: steps)",
+    )
 
 
 def _base_url(text: str) -> str:
@@ -176,12 +194,7 @@ def _add_strict(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_site_options(parser, default_base: str = "/") -> None:
-    parser.add_argument(
-        "--steps",
-        type=Path,
-        default=DEFAULT_STEPS,
-        help="folder of flows (default: steps)",
-    )
+    _add_steps_option(parser)
     parser.add_argument(
         "--out",
         type=Path,
