@@ -51,6 +51,8 @@ test: setup system
 
 bench: setup
 	$(PY) bench/build.py
+	$(PY) bench/rules.py
+	$(PY) bench/wallet.py
 
 clean:
 	rm -rf $(OUT) .pytest_cache
