@@ -14,7 +14,7 @@ from datetime import date
 
 import jinja2
 
-from stappen import logic, routing, walletstep
+from stappen import checkstep, logic, routing, walletstep
 from stappen.errors import Problems, with_article
 from stappen.model import SPECIAL_KINDS, Flow, Step
 from stappen.rendering import is_safe_url, template_names
@@ -63,6 +63,7 @@ def check_flow(flow: Flow, problems: Problems) -> None:
         _check_answer(flow, step, problems)
         _check_routes_order(flow, step, problems)
         walletstep.check_wallet_step(flow, step, problems, _line_finder(flow, step))
+        checkstep.check_check_step(flow, step, problems, _line_finder(flow, step))
 
     _check_translations(flow, problems)
     _check_links(flow, problems)
@@ -433,25 +434,47 @@ def _topological_order(flow: Flow) -> list[str]:
 
 def answered_before(flow: Flow) -> dict[str, set[str]]:
     """Return, per reachable step, the questions asked on every path to it."""
-    asked: dict[str, set[str]] = {}
+    return _before(flow, lambda step: step.kind == "question")
+
+
+def steps_before(flow: Flow) -> dict[str, set[str]]:
+    """Return, per reachable step, the steps passed on every path to it."""
+    return _before(flow, lambda step: True)
+
+
+def _before(flow: Flow, counts) -> dict[str, set[str]]:
+    passed: dict[str, set[str]] = {}
     for step_id in _topological_order(flow):
         if step_id == flow.start:
-            asked[step_id] = set()
+            passed[step_id] = set()
         step = flow.steps[step_id]
-        after = asked[step_id] | ({step_id} if step.kind == "question" else set())
+        after = passed[step_id] | ({step_id} if counts(step) else set())
         for target in _successors(flow, step_id):
-            asked[target] = asked[target] & after if target in asked else set(after)
-    return asked
+            known = target in passed
+            passed[target] = passed[target] & after if known else set(after)
+    return passed
+
+
+def _results_before(flow: Flow) -> dict[str, set[str]]:
+    """Return, per reachable step, the answers and check results set before it.
+
+    A check step leaves its result (checkstep.RESULT_VALUES) as an answer
+    under its own id, so routes after it can read it.
+    """
+    return _before(flow, lambda step: step.kind in ("question", "check"))
 
 
 def _check_conditions(flow: Flow, problems: Problems) -> None:
-    asked = answered_before(flow)
+    asked = _results_before(flow)
     types = {
         step.id: logic.AnswerType(
             step.answer.type, tuple(o.value for o in step.answer.options)
         )
         for step in flow.questions()
     }
+    for step in flow.steps.values():
+        if step.kind == "check":
+            types[step.id] = logic.AnswerType("choice", checkstep.RESULT_VALUES)
     for step in flow.steps.values():
         if step.id not in asked:
             continue
@@ -465,7 +488,8 @@ def _check_conditions(flow: Flow, problems: Problems) -> None:
 
 
 def _check_asked_before(flow, step, route, field, asked, types, problems) -> None:
-    available = asked[step.id] | ({step.id} if step.kind == "question" else set())
+    sets_answer = step.kind in ("question", "check")
+    available = asked[step.id] | ({step.id} if sets_answer else set())
     for name in sorted(logic.variables(route.condition)):
         if name in types and name not in available:
             _error(

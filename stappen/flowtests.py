@@ -13,6 +13,7 @@ import math
 from datetime import date
 
 from stappen import routing
+from stappen.checkstep import RESULT_VALUES
 from stappen.errors import Problems, with_article
 from stappen.flows import usable_file
 from stappen.model import Flow
@@ -278,21 +279,27 @@ def _read_answers(flow: Flow, answers, report: _Reporter) -> dict:
         if step_id in flow.skipped_steps:
             report.skip()
             continue
+        if step is not None and step.kind == "check":
+            if value not in RESULT_VALUES:
+                got = report.describe(("answers", step_id), value)
+                expected = " or ".join(RESULT_VALUES)
+                report.error(("answers", step_id), f"expected {expected}, got {got}")
+            continue
         if step is None or step.kind != "question":
             report.error(
                 ("answers", step_id),
-                f"{step_id!r} is not a question step of this flow",
+                f"{step_id!r} is not a question or check step of this flow",
                 key_line=True,
             )
             continue
         got = report.describe(("answers", step_id), value)
-        problem = _answer_problem(step.answer, value, got)
+        problem = answer_problem(step.answer, value, got)
         if problem:
             report.error(("answers", step_id), problem)
     return answers
 
 
-def _answer_problem(answer, value, got: str) -> str | None:
+def answer_problem(answer, value, got: str) -> str | None:
     """Say why ``value`` is not an answer the question could have given."""
     kind = answer.type
     options = [option.value for option in answer.options]

@@ -54,6 +54,9 @@ def walk(flow: Flow, answers: dict, *, stop_at_special: bool = False) -> Walk:
             if current not in answers:
                 return Walk(tuple(path), kept, complete=False)
             kept[current] = answers[current]
+        if step.kind == "check" and current in answers:
+            # A check step's result is an answer under its id: eligible or not.
+            kept[current] = answers[current]
         if step.is_end:
             return Walk(tuple(path), kept, complete=True)
         if stop_at_special and step.kind in ("wallet", "check"):

@@ -216,7 +216,7 @@ def check_wallet_step(flow: Flow, step: Step, problems: Problems, line_of: LineO
     """
     if step.kind != "wallet":
         return
-    report = _Report(flow, step, problems, line_of)
+    report = SettingsReport(flow, step, problems, line_of)
     found = settings_problems(step.settings)
     for path, message in found:
         report.error(path, message)
@@ -229,7 +229,7 @@ def check_wallet_step(flow: Flow, step: Step, problems: Problems, line_of: LineO
 
 
 @dataclasses.dataclass
-class _Report:
+class SettingsReport:
     """Places problems of one step's settings in the flow file."""
 
     flow: Flow
@@ -550,7 +550,7 @@ def _field(path: tuple) -> str:
 # Checks that need the whole flow.
 
 
-def _check_answer_sources(flow: Flow, step: Step, report: _Report) -> None:
+def _check_answer_sources(flow: Flow, step: Step, report: SettingsReport) -> None:
     """Check that each claim taken from an answer can have that answer."""
     asked = _asked_before(flow, step)
     for path, source in _answer_sources(step.settings):

@@ -74,7 +74,9 @@ export function predictedPath(flow, answers, from = flow.start) {
 export function relevantAnswers(flow, answers) {
   const kept = {};
   for (const stepId of predictedPath(flow, answers)) {
-    if (flow.steps[stepId].kind === "question" && stepId in answers) {
+    // A check step's result is kept under its id, like an answer.
+    const kind = flow.steps[stepId].kind;
+    if ((kind === "question" || kind === "check") && stepId in answers) {
       kept[stepId] = answers[stepId];
     }
   }
