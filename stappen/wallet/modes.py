@@ -25,7 +25,7 @@ from stappen import jose, sdjwt
 from stappen.wallet.store import StoredCredential, WalletError
 
 if TYPE_CHECKING:
-    from stappen.wallet.holder import Submission
+    from stappen.wallet.submission import Submission
 
 
 @dataclasses.dataclass(frozen=True)
