@@ -50,7 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     # Imported here, where they are used, to keep the module's import list
     # to the app's basics.
-    from stappen import apiconfig, issuer, sessions, storage, verifier
+    from stappen import apiconfig, checking, issuer, sessions, storage, verifier
 
     storage.init_app(app)
     apiconfig.init_app(app)
@@ -59,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(sessions.blueprint)
     app.register_blueprint(verifier.blueprint)
     app.register_blueprint(issuer.blueprint)
+    app.register_blueprint(checking.blueprint)
     return app
 
 

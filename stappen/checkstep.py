@@ -6,8 +6,7 @@ the decision comes from, which outcomes mean eligible, and which voucher
 credential an eligible citizen receives. Inputs come either from claims
 that a wallet step of purpose ``present`` verified, or from answers for an
 anonymous trial calculation, which never gives a voucher. docs/check-step.md
-describes the
-settings for authors.
+describes the settings for authors.
 
 :func:`check_check_step` reports every problem of one step's settings during
 validation. :func:`read_settings` turns valid settings into the frozen

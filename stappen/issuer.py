@@ -9,7 +9,8 @@ disclosure:
 
 - ``bron``: always ``"pilot"``;
 - ``herkomst``: ``"testpersona"``, ``"eigen_opgave"`` (the citizen's own
-  answers) or ``"testpersona_en_eigen_opgave"``.
+  answers) or ``"testpersona_en_eigen_opgave"``, and ``"regelcheck"`` for
+  the voucher of a check step (:mod:`stappen.checking`).
 
 Every claim of the step is selectively disclosable. The credential's
 ``iss`` is the step's ``issuer`` setting, and it carries a ``status``
@@ -52,7 +53,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from joserfc.jwk import Key
 from werkzeug.exceptions import BadRequest, InternalServerError
 
-from stappen import apiconfig, jose, sdjwt, storage
+from stappen import apiconfig, checkstep, jose, sdjwt, storage
 from stappen.errors import Problems, StappenError
 from stappen.model import Flow, Step
 from stappen.personas import (
@@ -384,7 +385,8 @@ def offered_configurations(flows: dict[str, Flow]) -> dict[str, _Offered]:
     """
     found: dict[str, _Offered] = {}
     for flow in flows.values():
-        for step, settings in _issue_steps(flow):
+        offering = [*_issue_steps(flow), *_voucher_steps(flow)]
+        for step, settings in offering:
             for configuration in settings.credentials:
                 _check_pilot_claim_names(flow, step, configuration)
                 offered = _Offered(flow, step, configuration)
@@ -400,6 +402,18 @@ def _issue_steps(flow: Flow):
         try:
             yield step, read_settings(step)
         except InvalidSettings as error:
+            log.error("Flow %r: %s", flow.id, error)
+
+
+def _voucher_steps(flow: Flow):
+    """Yield each check step that offers a voucher, with the voucher's offer."""
+    for step in flow.steps.values():
+        voucher = step.settings.get("voucher") if step.kind == "check" else None
+        if not isinstance(voucher, dict):
+            continue
+        try:
+            yield step, checkstep.read_settings(flow, step).voucher.issue_settings()
+        except checkstep.InvalidCheckSettings as error:
             log.error("Flow %r: %s", flow.id, error)
 
 
@@ -527,7 +541,24 @@ def prepare_issuance(
         raise _offer_rejected(flow, step, "the request body must be a JSON object")
     lang = _offer_language(flow, request_body)
     credentials, source = _claim_values(app, flow, step, settings, request_body)
+    return prepare_offer(app, settings, credentials, source, lang, now)
 
+
+def prepare_offer(
+    app: Flask,
+    settings: IssueSettings,
+    credentials: dict,
+    source: dict,
+    lang: str,
+    now: datetime,
+) -> tuple[dict, str]:
+    """Build a credential offer for claim values that are already known.
+
+    ``credentials`` maps each configuration id of ``settings`` to its
+    ``vct``, ``claims`` and ``origin`` (the value of the ``herkomst``
+    claim). Returns the session fields and the wallet URL, as
+    :func:`prepare_issuance` does.
+    """
     code = secrets.token_urlsafe(32)
     offer_id = secrets.token_urlsafe(32)
     tx_code = _new_tx_code(settings.tx_code)

@@ -71,7 +71,7 @@ def _unavailable(error: apiconfig.ApiConfigError) -> tuple[Response, int]:
 def create_session() -> tuple[Response, int]:
     """Start a session for a wallet step and return its wallet URL and QR code."""
     app = current_app._get_current_object()
-    body = _json_body()
+    body = json_body()
     flow, step = _wallet_step(app, body)
     lang = _language(flow, body)
     _check_issue_inputs(body)
@@ -104,7 +104,8 @@ def create_session() -> tuple[Response, int]:
     return _no_store(jsonify(created)), 201
 
 
-def _json_body() -> dict:
+def json_body(fields: tuple[str, ...] = REQUEST_FIELDS) -> dict:
+    """Read the request's JSON object, rejecting any field not in ``fields``."""
     if request.mimetype != "application/json":
         got = request.mimetype or "no Content-Type"
         _bad_request(
@@ -117,10 +118,10 @@ def _json_body() -> dict:
 
     if not isinstance(body, dict):
         _bad_request('expected a JSON object such as {"flow": "vil", "step": "..."}')
-    unknown = sorted(set(body) - set(REQUEST_FIELDS))
+    unknown = sorted(set(body) - set(fields))
     if unknown:
         names = ", ".join(repr(name) for name in unknown)
-        _bad_request(f"unknown fields {names}; expected {', '.join(REQUEST_FIELDS)}")
+        _bad_request(f"unknown fields {names}; expected {', '.join(fields)}")
     return body
 
 
@@ -325,7 +326,7 @@ def _expire_if_overdue(db, session: dict, moment: datetime) -> dict:
 
 
 def _bad_request(reason: str) -> None:
-    log.warning("Rejected a new wallet session: %s", reason)
+    log.warning("Rejected a request to %s: %s", request.path, reason)
     abort(400, description=reason)
 
 

@@ -386,7 +386,7 @@ def test_issuer_metadata_endpoints(vil):
 def test_issuer_metadata_lists_vil_configurations(vil):
     metadata = vil.client.get("/.well-known/openid-credential-issuer").get_json()
     configurations = metadata["credential_configurations_supported"]
-    assert sorted(configurations) == sorted(VIL_CONFIGURATIONS)
+    assert sorted(configurations) == sorted([*VIL_CONFIGURATIONS, "voucher-iit"])
     inkomen = configurations["inkomen"]
     assert inkomen["format"] == "dc+sd-jwt"
     assert inkomen["vct"] == "urn:stappen:vil:inkomen"

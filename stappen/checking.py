@@ -1,0 +1,378 @@
+"""The endpoint the citizen's page calls to run a check step.
+
+``POST /api/v1/checks`` evaluates the step's DMN decision, either from the
+claims of a verified presentation or, for a trial calculation, from the
+citizen's answers. For an eligible outcome of a claim-based check, it also
+offers a voucher credential through the pilot issuer, as an issuing session
+that the page follows with the wallet-session status endpoint. The claims
+come from the server's own record of the presentation session: its result,
+which the check takes once, so a presentation decides one check only.
+docs/check-step.md describes the contract.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, NoReturn
+
+from flask import Blueprint, Flask, Response, abort, current_app, jsonify
+
+from stappen import apiconfig, checkstep, issuer, storage
+from stappen.checkstep import CheckSettings
+from stappen.flowtests import answer_problem
+from stappen.model import Flow, Step
+from stappen.qr import qr_svg
+from stappen.rules import DmnError, DmnModel, Evaluation, load_dmn
+from stappen.sessions import POLL_AFTER_MS, json_body
+from stappen.storage.errors import session_label
+from stappen.yamlload import describe
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("checks", __name__, url_prefix="/api/v1/checks")
+
+REQUEST_FIELDS = ("flow", "step", "lang", "presentation", "answers")
+ORIGIN_CHECK = "regelcheck"
+VOUCHER_QR_LABEL = {
+    "nl": "QR-code: scan deze met uw wallet-app om uw voucher op te halen",
+    "en": "QR code: scan it with your wallet app to collect your voucher",
+}
+TRIAL_LABEL = {
+    "nl": "Dit is een proefberekening: een schatting op basis van uw antwoorden.",
+    "en": "This is a trial calculation: an estimate based on your answers.",
+}
+
+
+@blueprint.errorhandler(apiconfig.ApiConfigError)
+def _unavailable(error: apiconfig.ApiConfigError) -> tuple[Response, int]:
+    log.error("Checks cannot run: %s", error)
+    return jsonify(error="service_unavailable", message=str(error)), 503
+
+
+@blueprint.post("")
+def run_check() -> tuple[Response, int]:
+    """Evaluate a check step and, when eligible, offer its voucher."""
+    app = current_app._get_current_object()
+    body = json_body(REQUEST_FIELDS)
+    flow, step = _check_step(app, body)
+    lang = _language(flow, body)
+    settings = checkstep.read_settings(flow, step)
+    moment = apiconfig.now(app)
+    _check_validity(settings, moment, step)
+
+    if settings.trial:
+        inputs, used, session = _trial_inputs(flow, settings, body), [], None
+    else:
+        session, claims = _presented_claims(flow, step, settings, body, moment)
+        inputs, used = _claim_inputs(settings, claims, session)
+    evaluation = _evaluate(app, settings, inputs, step, session)
+    response = _outcome(flow, settings, evaluation, lang)
+
+    if session is not None:
+        _record(session, settings, evaluation, response, moment)
+    if response["eligible"] and settings.voucher is not None and not settings.trial:
+        response["voucher"] = _offer_voucher(
+            app, flow, step, settings, evaluation, response, used, moment, lang
+        )
+    return _no_store(jsonify(response)), 200
+
+
+# Reading the request.
+
+
+def _check_step(app: Flask, body: dict) -> tuple[Flow, Step]:
+    flow_id, step_id = body.get("flow"), body.get("step")
+    if not isinstance(flow_id, str) or not isinstance(step_id, str):
+        _reject(400, "fields flow and step are required and must be texts (ids)")
+    flow = app.extensions["stappen.flows"].get(flow_id)
+    if flow is None:
+        _reject(404, f"flow {flow_id!r} not found")
+    step = flow.steps.get(step_id)
+    if step is None or step.kind != "check":
+        _reject(404, f"flow {flow_id!r} has no check step {step_id!r}")
+    return flow, step
+
+
+def _language(flow: Flow, body: dict) -> str:
+    lang = body.get("lang", flow.default_language)
+    if lang not in flow.languages:
+        _reject(
+            400,
+            f"lang {lang!r} is not a language of flow {flow.id!r}; use one of "
+            f"{', '.join(flow.languages)}",
+        )
+    return lang
+
+
+def _check_validity(settings: CheckSettings, moment: datetime, step: Step) -> None:
+    today = moment.date()
+    if settings.valid_from <= today <= settings.valid_to:
+        return
+    _reject(
+        409,
+        f"the rules of step {step.id!r} (version {settings.version}) apply from "
+        f"{settings.valid_from.isoformat()} to {settings.valid_to.isoformat()}, "
+        f"not on {today.isoformat()}; the flow needs rules for today",
+    )
+
+
+def _trial_inputs(flow: Flow, settings: CheckSettings, body: dict) -> dict:
+    if "presentation" in body:
+        _reject(
+            400, "this check is a trial calculation from answers; remove 'presentation'"
+        )
+    answers = body.get("answers")
+    if not isinstance(answers, dict):
+        _reject(400, "answers must be a JSON object of question id to answer")
+    inputs = {}
+    for source in settings.inputs:
+        question = flow.steps[source.answer]
+        if source.answer not in answers:
+            _reject(
+                400, f"answer {source.answer!r} is missing; answer that question first"
+            )
+        value = answers[source.answer]
+        problem = answer_problem(question.answer, value, describe(None, (), value))
+        if problem:
+            _reject(400, f"answer {source.answer!r}: {problem}")
+        if source.values is not None:
+            value = source.values[checkstep.value_key(value)]
+        inputs[source.name] = value
+    return inputs
+
+
+def _presented_claims(flow, step, settings, body, moment) -> tuple[dict, dict]:
+    if "answers" in body:
+        _reject(
+            400,
+            "this check uses verified claims; remove 'answers' and send 'presentation'",
+        )
+    transaction_id = body.get("presentation")
+    if not isinstance(transaction_id, str) or not transaction_id:
+        _reject(
+            400,
+            "presentation must be the transaction id of the wallet "
+            f"session of step {settings.wallet_step!r}",
+        )
+    db = storage.request_connection()
+    session = db.get_session(transaction_id)
+    if session is None or session["purpose"] != "present":
+        _reject(
+            404, "presentation not found; share your data with the wallet step again"
+        )
+    label = session_label(session["id"])
+    if session["flow"] != flow.id or session["step"] != settings.wallet_step:
+        _reject(
+            409,
+            f"presentation {label} belongs to another step; this check "
+            f"needs one of step {settings.wallet_step!r}",
+            session,
+        )
+    if session["state"] != "verified":
+        _reject(
+            409,
+            f"presentation {label} is {session['state']!r}, not "
+            "verified; share your data again",
+            session,
+        )
+    first = db.consume_once(
+        "check", session["id"], session_id=session["id"], now=moment
+    )
+    result = db.take_result(session["id"], now=moment) if first else None
+    if result is None:
+        _reject(
+            409,
+            f"presentation {label} was used before; each presentation "
+            "decides one check, so share your data again",
+            session,
+        )
+    return session, result.get("claims", {})
+
+
+def _claim_inputs(settings, claims: dict, session: dict) -> tuple[dict, list]:
+    inputs, used = {}, {}
+    for source in settings.inputs:
+        _, query_id, path = source.claim
+        credentials = claims.get(query_id) or []
+        value = _claim_value(credentials[0]["claims"], path) if credentials else None
+        if value is _MISSING or not credentials:
+            _reject(
+                422,
+                f"the presentation has no claim {'.'.join(path)!r} in "
+                f"credential {query_id!r}, which input {source.name!r} "
+                "needs; share that claim",
+                session,
+            )
+        inputs[source.name] = value
+        used[query_id] = credentials[0]
+    return inputs, [_credential_digest(c) for c in used.values()]
+
+
+_MISSING = object()
+
+
+def _claim_value(claims: dict, path: tuple) -> Any:
+    value: Any = claims
+    for part in path:
+        if not isinstance(value, dict) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value
+
+
+def _credential_digest(credential: dict) -> dict:
+    # NOTE: the verifier keeps the verified claims, not the presented SD-JWT,
+    # so the digest covers issuer, type and disclosed claims as canonical JSON.
+    canonical = json.dumps(credential, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    return {"vct": credential["vct"], "issuer": credential["issuer"], "sha256": digest}
+
+
+# Evaluating.
+
+
+def _model(app: Flask, settings: CheckSettings) -> DmnModel:
+    models = app.extensions.setdefault("stappen.dmn_models", {})
+    if settings.rules not in models:
+        models[settings.rules] = load_dmn(settings.rules)
+    return models[settings.rules]
+
+
+def _evaluate(app, settings, inputs, step, session) -> Evaluation:
+    try:
+        return _model(app, settings).evaluate(settings.decision, inputs)
+    except DmnError as error:
+        _reject(422, f"step {step.id!r}: {error.message}", session)
+
+
+def _outcome(flow, settings: CheckSettings, evaluation: Evaluation, lang) -> dict:
+    eligible_value = _output(evaluation.value, settings.eligible_output)
+    if settings.eligible_above is not None:
+        eligible = isinstance(eligible_value, Decimal | int) and (
+            eligible_value > settings.eligible_above
+        )
+    else:
+        eligible = eligible_value in settings.eligible_one_of
+    amount = None
+    if settings.amount is not None:
+        amount = _output(
+            evaluation.value, None if settings.amount == "value" else settings.amount
+        )
+    last = evaluation.trace.decisions[-1]
+    annotations = [
+        text for rule in last.matched_rules for text in last.annotations.get(rule, [])
+    ]
+    key = "eligible" if eligible else "not_eligible"
+    texts = settings.outcomes.get(key)
+    explanation = flow.text(texts, lang) if texts else " ".join(annotations)
+    response = {
+        "eligible": eligible,
+        "result": checkstep.ELIGIBLE if eligible else checkstep.NOT_ELIGIBLE,
+        "amount": None if amount is None else str(amount),
+        "outcome": explanation,
+        "annotations": annotations,
+        "trial": settings.trial,
+        "rules": {
+            "decision": settings.decision,
+            "version": settings.version,
+            "sha256": evaluation.trace.sha256,
+            "matched_rules": list(last.matched_rules),
+        },
+    }
+    if settings.trial:
+        response["trial_notice"] = TRIAL_LABEL.get(lang, TRIAL_LABEL["en"])
+    return response
+
+
+def _output(value, name: str | None):
+    if name is None:
+        return value
+    return value.get(name) if isinstance(value, dict) else None
+
+
+def _record(session, settings, evaluation, response, moment) -> None:
+    db = storage.request_connection()
+    evidence = {
+        "decision": settings.decision,
+        "version": settings.version,
+        "valid_from": settings.valid_from.isoformat(),
+        "valid_to": settings.valid_to.isoformat(),
+        "result": response["result"],
+        "amount": response["amount"],
+        "trace": evaluation.trace.to_dict(),
+    }
+    response["check_id"] = str(
+        db.add_evidence(session["id"], "check_evaluation", evidence, moment)
+    )
+    log.info(
+        "Session %s: checked, %s", session_label(session["id"]), response["result"]
+    )
+
+
+# Offering the voucher.
+
+
+def _offer_voucher(
+    app, flow, step, settings, evaluation, response, used, moment, lang
+) -> dict:
+    voucher = settings.voucher
+    offer = voucher.issue_settings()
+    claims = {
+        "regeling": settings.decision,
+        "uitkomst": response["result"],
+        "bedrag": response["amount"],
+        "besluit_id": response["check_id"],
+        "regels_sha256": evaluation.trace.sha256,
+        "regels_versie": settings.version,
+        "geldig_van": settings.valid_from.isoformat(),
+        "geldig_tot": settings.valid_to.isoformat(),
+        "regels_toegepast": response["rules"]["matched_rules"],
+        "gebruikte_gegevens": used,
+    }
+    credentials = {
+        voucher.id: {"vct": voucher.vct, "claims": claims, "origin": ORIGIN_CHECK}
+    }
+    source = {"check": step.id}
+    fields, wallet_url = issuer.prepare_offer(
+        app, offer, credentials, source, lang, moment
+    )
+    session = {
+        "id": secrets.token_urlsafe(32),
+        "flow": flow.id,
+        "step": step.id,
+        "created_at": moment,
+        "expires_at": moment + timedelta(seconds=voucher.expires_in),
+        **fields,
+    }
+    session["data"] = {**fields["data"], "lang": lang}
+    storage.request_connection().create_session(session)
+    log.info(
+        "Session %s: voucher offered for step %r of flow %r",
+        session_label(session["id"]),
+        step.id,
+        flow.id,
+    )
+    label = VOUCHER_QR_LABEL.get(lang, VOUCHER_QR_LABEL["en"])
+    return {
+        "transaction_id": session["id"],
+        "wallet_url": wallet_url,
+        "qr_svg": qr_svg(wallet_url, label=label),
+        "expires_at": int(session["expires_at"].timestamp()),
+        "poll_after_ms": POLL_AFTER_MS,
+    }
+
+
+def _reject(status: int, reason: str, session: dict | None = None) -> NoReturn:
+    owner = "no session" if session is None else session_label(session["id"])
+    log.warning("Rejected a check (%s): %s", owner, reason)
+    abort(status, description=reason)
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
