@@ -41,6 +41,7 @@ from stappen.storage.errors import (
     StorageError,
 )
 from stappen.storage.issuing import IssuerOperations
+from stappen.storage.migrations import Migration, apply_pending, log_schema_status
 from stappen.storage.polltimes import PollTimes
 from stappen.storage.pool import ConnectionPool
 from stappen.storage.sessions import END_STATES, LOOKUP_FIELDS
@@ -109,11 +110,12 @@ class Store:
         finally:
             connection.close()
 
-    def init_schema(self) -> None:
-        """Create the missing tables and indexes, so running it again is safe."""
+    def init_schema(self) -> list[Migration]:
+        """Apply the pending schema migrations and return them, so none when current."""
         with self.connection() as connection:
-            self.backend.init_schema(connection.raw)
+            applied = apply_pending(self.backend, connection.raw)
         log.info("Storage schema is ready in %r", self.backend)
+        return applied
 
 
 def open_store(url: str | None, instance_path: Path) -> Store:
@@ -137,13 +139,15 @@ def init_app(app: Flask, store: Store | None = None) -> Store:
     """Give ``app`` a store, from its ``DATABASE_URL`` setting unless one is passed.
 
     Releases the connection that :func:`request_connection` took when the
-    app context ends.
+    app context ends. Logs the command to run when the database lacks
+    migrations, but migrates nothing itself.
     """
     if store is None:
         store = open_store(app.config.get("DATABASE_URL"), Path(app.instance_path))
     app.extensions[EXTENSION_KEY] = store
     app.teardown_appcontext(_close_request_connection)
     log.info("The API stores its sessions in %r", store)
+    log_schema_status(store.backend)
     return store
 
 

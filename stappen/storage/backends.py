@@ -2,7 +2,7 @@
 
 A backend opens raw DB-API connections and hides the differences in SQL
 that the storage layer needs: placeholders, row locks, JSON columns,
-transactions and the schema file.
+transactions and the running of migration scripts.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import json
 import logging
 import re
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,9 @@ DEFAULT_SQLITE_FILE = "stappen.sqlite3"
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 10.0
 """How long a SQLite write waits for another writer's lock before it fails."""
+
+WAL_RETRY_SECONDS = 0.01
+"""Pause between attempts to switch a new SQLite file to WAL mode."""
 
 SCHEMA_LOCK_ID = 0x53544150
 """PostgreSQL advisory lock id that serializes concurrent schema set-ups."""
@@ -112,7 +115,15 @@ class Backend:
         """Tell whether a finished request's connection may serve the next one."""
         return False
 
-    def init_schema(self, raw: Any) -> None:
+    def schema_transaction(self, raw: Any) -> Any:
+        """Run a transaction under a lock that other schema changes wait for."""
+        raise NotImplementedError
+
+    def execute_script(self, raw: Any, script: str) -> None:
+        """Run the statements of an SQL script inside the open transaction."""
+        raise NotImplementedError
+
+    def table_names(self, raw: Any) -> set[str]:
         raise NotImplementedError
 
     def sql(self, text: str) -> str:
@@ -124,12 +135,6 @@ class Backend:
 
     def load_json(self, raw: Any) -> Any:
         raise NotImplementedError
-
-    def schema_sql(self) -> str:
-        schema = resources.files("stappen").joinpath(
-            "schema", f"storage-{self.name}.sql"
-        )
-        return schema.read_text(encoding="utf-8")
 
 
 class SQLiteBackend(Backend):
@@ -160,7 +165,7 @@ class SQLiteBackend(Backend):
         )
         raw.row_factory = _dict_row
         raw.execute("PRAGMA foreign_keys = ON")
-        raw.execute("PRAGMA journal_mode = WAL")
+        _enable_wal(raw)
         # FULL makes every commit wait until the write-ahead log is on disk,
         # so that a finished request's writes survive a power failure.
         raw.execute("PRAGMA synchronous = FULL")
@@ -188,13 +193,19 @@ class SQLiteBackend(Backend):
         # snapshot into the next request.
         return not raw.in_transaction
 
-    def init_schema(self, raw: sqlite3.Connection) -> None:
-        try:
-            raw.executescript(f"BEGIN IMMEDIATE;\n{self.schema_sql()}\nCOMMIT;")
-        except BaseException:
-            if raw.in_transaction:
-                raw.execute("ROLLBACK")
-            raise
+    def schema_transaction(self, raw: sqlite3.Connection) -> Any:
+        # BEGIN IMMEDIATE takes the database's one write lock.
+        return self.transaction(raw)
+
+    def execute_script(self, raw: sqlite3.Connection, script: str) -> None:
+        # executescript() would commit the open transaction first, so the
+        # statements run one by one instead.
+        for statement in _sqlite_statements(script):
+            raw.execute(statement)
+
+    def table_names(self, raw: sqlite3.Connection) -> set[str]:
+        rows = raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        return {row["name"] for row in rows}
 
     def dump_json(self, value: Any) -> str | None:
         if value is None:
@@ -238,10 +249,22 @@ class PostgresBackend(Backend):
         # psycopg starts a transaction, or a savepoint inside an open one.
         return raw.transaction()
 
-    def init_schema(self, raw: psycopg.Connection) -> None:
+    @contextmanager
+    def schema_transaction(self, raw: psycopg.Connection) -> Iterator[None]:
         with raw.transaction():
             raw.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_ID,))
-            raw.execute(self.schema_sql())
+            yield
+
+    def execute_script(self, raw: psycopg.Connection, script: str) -> None:
+        # Without parameters psycopg sends the script as one simple query,
+        # which may contain several statements.
+        raw.execute(script)
+
+    def table_names(self, raw: psycopg.Connection) -> set[str]:
+        rows = raw.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        )
+        return {row["tablename"] for row in rows}
 
     def sql(self, text: str) -> str:
         return _pyformat(text)
@@ -251,6 +274,43 @@ class PostgresBackend(Backend):
 
     def load_json(self, raw: Any) -> Any:
         return raw  # psycopg already decodes jsonb columns.
+
+
+def _enable_wal(raw: sqlite3.Connection) -> None:
+    """Switch a SQLite file to WAL mode, retrying while another connection does.
+
+    Two connections that switch a new file at once deadlock, and SQLite
+    then fails one at once with SQLITE_BUSY instead of waiting.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            raw.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorname != "SQLITE_BUSY" or time.monotonic() > deadline:
+                raise
+        time.sleep(WAL_RETRY_SECONDS)
+
+
+def _sqlite_statements(script: str) -> Iterator[str]:
+    """Split a script into complete statements, as the sqlite3 shell does."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            yield statement
+            statement = ""
+    if statement.strip() and not _only_comments(statement):
+        raise StorageError(
+            f"SQL script ends in an incomplete statement: {statement.strip()[:80]!r}; "
+            "end it with a semicolon"
+        )
+
+
+def _only_comments(text: str) -> bool:
+    lines = (line.strip() for line in text.splitlines())
+    return all(not line or line.startswith("--") for line in lines)
 
 
 @functools.lru_cache(maxsize=256)

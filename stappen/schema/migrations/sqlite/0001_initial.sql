@@ -1,6 +1,7 @@
 -- Wallet sessions, single-use values, evidence and status lists (SQLite).
--- Every time is UTC epoch milliseconds. Each statement is idempotent, so
--- init_schema can run at every start. Keep storage-postgresql.sql in step.
+-- Every time is UTC epoch milliseconds. Keep the postgresql migration of
+-- the same number in step. IF NOT EXISTS stays from the time before
+-- migrations, when this file ran at every start.
 
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY,
