@@ -13,6 +13,10 @@ Settings, from ``STAPPEN_*`` environment variables or ``create_app(config)``:
   The issuers of the flows' ``purpose: issue`` steps are the API's own pilot
   issuer and are trusted with the public half of ``issuer-key.json``
   without being listed.
+- ``STAPPEN_SESSION_RETENTION_DAYS``: how many days a session is kept after
+  it ended or expired (default 30), for ``flask --app app sessions purge``.
+- ``STAPPEN_MAX_OPEN_SESSIONS``: how many sessions may be open (neither
+  ended nor expired) at once (default 10000). Creating one more gets 503.
 
 ``STAPPEN_CLOCK`` (tests only) is a callable that returns the current time
 as a timezone-aware datetime, so tests can move time without sleeping.
@@ -66,6 +70,11 @@ wallet whose clock runs a little behind still accepts it."""
 
 EXTENSION_KEY = "stappen.apiconfig"
 
+DEFAULT_SESSION_RETENTION_DAYS = 30
+DEFAULT_MAX_OPEN_SESSIONS = 10_000
+"""An estimate of far more sessions than a pilot's citizens have open at
+once, which still keeps a script from filling the database."""
+
 
 class ApiConfigError(StappenError):
     """Key files or trust settings that the API cannot use, with the fix."""
@@ -106,6 +115,10 @@ def init_app(app: Flask) -> None:
     """
     app.config.setdefault("KEYS_DIR", str(Path(app.instance_path) / "keys"))
     app.config.setdefault("TRUSTED_ISSUERS", "")
+    app.config.setdefault("SESSION_RETENTION_DAYS", DEFAULT_SESSION_RETENTION_DAYS)
+    app.config.setdefault("MAX_OPEN_SESSIONS", DEFAULT_MAX_OPEN_SESSIONS)
+    session_retention_days(app)
+    max_open_sessions(app)
     issuers = _read_trusted_issuers_file(app.config["TRUSTED_ISSUERS"])
     app.extensions[EXTENSION_KEY] = _State(file_issuers=issuers)
 
@@ -129,6 +142,28 @@ def now(app: Flask) -> datetime.datetime:
             "return a timezone-aware datetime such as datetime.now(UTC)"
         )
     return moment
+
+
+def session_retention_days(app: Flask) -> int:
+    """Return STAPPEN_SESSION_RETENTION_DAYS; raise ApiConfigError when invalid."""
+    return _whole_number(app, "SESSION_RETENTION_DAYS", minimum=0)
+
+
+def max_open_sessions(app: Flask) -> int:
+    """Return STAPPEN_MAX_OPEN_SESSIONS; raise ApiConfigError when invalid."""
+    return _whole_number(app, "MAX_OPEN_SESSIONS", minimum=1)
+
+
+def _whole_number(app: Flask, name: str, *, minimum: int) -> int:
+    value = app.config[name]
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ApiConfigError(
+            f"STAPPEN_{name} is {value!r}; set it to a whole number of "
+            f"{minimum} or more"
+        )
+    return value
 
 
 def public_url(app: Flask) -> str:

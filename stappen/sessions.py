@@ -17,8 +17,9 @@ from datetime import datetime, timedelta
 from types import ModuleType
 from typing import NoReturn
 
+import click
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
-from werkzeug.exceptions import TooManyRequests
+from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 
 from stappen import apiconfig, jose, storage, verifier
 from stappen.model import Flow, Step
@@ -30,7 +31,12 @@ from stappen.walletstep import IssueSettings, WalletStepSettings, read_settings
 
 log = logging.getLogger(__name__)
 
-blueprint = Blueprint("wallet_sessions", __name__, url_prefix="/api/v1/wallet-sessions")
+blueprint = Blueprint(
+    "wallet_sessions",
+    __name__,
+    url_prefix="/api/v1/wallet-sessions",
+    cli_group="sessions",
+)
 
 POLL_AFTER_MS = 1000
 """How often the page may poll a session's status, in milliseconds."""
@@ -77,6 +83,7 @@ def create_session() -> tuple[Response, int]:
     _check_issue_inputs(body)
     settings = read_settings(step)
     moment = apiconfig.now(app)
+    _check_open_sessions(app, moment)
 
     fields, wallet_url = _prepare(app, flow, step, settings, moment, body)
     # The issuer returns the transaction code to show the citizen with the
@@ -102,6 +109,29 @@ def create_session() -> tuple[Response, int]:
     if tx_code is not None:
         created["tx_code"] = tx_code
     return _no_store(jsonify(created)), 201
+
+
+def _check_open_sessions(app: Flask, moment: datetime) -> None:
+    """Reject a new session with 503 while STAPPEN_MAX_OPEN_SESSIONS are open."""
+    limit = apiconfig.max_open_sessions(app)
+    found = storage.request_connection().open_sessions(moment)
+    if found.count < limit:
+        return
+
+    # NOTE: the count and the insert are separate transactions, so requests
+    # that race can open a few sessions more than the limit.
+    # The first open session to expire frees a place at the latest.
+    wait = math.ceil((found.first_expiry - moment).total_seconds())
+    log.warning(
+        "Rejected a new wallet session: %d sessions are open, the limit is %d",
+        found.count,
+        limit,
+    )
+    raise ServiceUnavailable(
+        description=f"{found.count} wallet sessions are open, the maximum; try "
+        "again later",
+        retry_after=max(1, wait),
+    )
 
 
 def json_body(fields: tuple[str, ...] = REQUEST_FIELDS) -> dict:
@@ -337,3 +367,43 @@ def _no_store(response: Response) -> Response:
 
 def _epoch(moment: datetime) -> int:
     return int(moment.timestamp())
+
+
+# Purging old sessions
+
+
+@blueprint.cli.command("purge")
+@click.option(
+    "--older-than",
+    type=click.IntRange(min=0),
+    metavar="DAYS",
+    help="Delete sessions that ended or expired more than DAYS days ago "
+    "(default: STAPPEN_SESSION_RETENTION_DAYS, 30 unless set).",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Count the sessions to delete, delete none."
+)
+def purge_command(older_than: int | None, dry_run: bool) -> None:
+    """Delete old sessions with their events, evidence and single-use values."""
+    app = current_app._get_current_object()
+    try:
+        days = apiconfig.session_retention_days(app)
+    except apiconfig.ApiConfigError as error:
+        raise click.ClickException(str(error)) from error
+    if older_than is not None:
+        days = older_than
+
+    store = app.extensions[storage.EXTENSION_KEY]
+    with store.connection() as db:
+        purged = db.purge_sessions(
+            timedelta(days=days), now=apiconfig.now(app), dry_run=dry_run
+        )
+
+    verb = "Would remove" if dry_run else "Removed"
+    age = f"ended or expired more than {days} days ago"
+    click.echo(f"{verb} {purged.removed} sessions that {age}.")
+    if purged.kept_with_credentials:
+        click.echo(
+            f"Kept {purged.kept_with_credentials} other sessions that {age}, "
+            "because they issued credentials that may still need revoking."
+        )

@@ -44,6 +44,7 @@ from stappen.storage.issuing import IssuerOperations
 from stappen.storage.migrations import Migration, apply_pending, log_schema_status
 from stappen.storage.polltimes import PollTimes
 from stappen.storage.pool import ConnectionPool
+from stappen.storage.retention import SessionRetention
 from stappen.storage.sessions import END_STATES, LOOKUP_FIELDS
 
 __all__ = [
@@ -69,7 +70,7 @@ log = logging.getLogger(__name__)
 EXTENSION_KEY = "stappen.storage"
 
 
-class StoreConnection(SessionActivity, IssuerOperations):
+class StoreConnection(SessionActivity, IssuerOperations, SessionRetention):
     """An open connection with every storage operation; see the modules for each."""
 
 
