@@ -464,7 +464,7 @@ def test_holder_receives_then_presents(running_api):
             "ouder_dan_21": persona["leeftijd"]["ouder_dan_21"],
             "aow_leeftijd_bereikt": persona["leeftijd"]["aow_leeftijd_bereikt"],
         },
-        "woonplaats": {"gemeentecode": persona["woonplaats"]["gemeentecode"]},
+        "woonplaats": {"gemeente": persona["woonplaats"]["gemeente"]},
         "vermogen": {"totaal": persona["vermogen"]["totaal"]},
     }
     assert sorted(claims) == sorted(expected)

@@ -859,8 +859,8 @@ def variant(tmp_path):
             "    next: regeling",
         ),
         (
-            "      response_mode: direct_post.jwt\n    next: toets",
-            "      response_mode: direct_post\n    next: toets",
+            "      response_mode: direct_post.jwt\n",
+            "      response_mode: direct_post\n",
         ),
     ]
     for old, new in changes:
@@ -982,11 +982,11 @@ def test_present_discloses_only_requested(filled):
         "vermogen",
     }
     assert set(claims["woonplaats"][0]["claims"]) <= {
-        "gemeentecode",
+        "gemeente",
         "bron",
         "herkomst",
     }
-    assert "gemeente" not in claims["woonplaats"][0]["claims"]
+    assert "gemeentecode" not in claims["woonplaats"][0]["claims"]
 
 
 @needs_api
