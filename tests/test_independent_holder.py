@@ -407,6 +407,25 @@ def test_holder_rejects_untrusted_verifier(running_api):
     assert _final_status(running_api, session) == "request_retrieved"
 
 
+def test_holder_declines_presentation(running_api):
+    request = _start_session(running_api, PRESENT_STEP)
+    declined = _succeeded(
+        _run_holder(
+            "decline",
+            request["wallet_url"],
+            "--wallet",
+            str(running_api.wallet),
+            "--trust-certificate",
+            str(running_api.verifier_certificate),
+            "--allow-http",
+        )
+    )
+
+    assert declined["client_id"].startswith("x509_hash:")
+    assert declined["verifier_response"] == {}
+    assert _final_status(running_api, request) == "rejected"
+
+
 def test_holder_receives_then_presents(running_api):
     _require_issuer()
     persona = _persona_data()

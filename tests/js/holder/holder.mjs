@@ -7,6 +7,8 @@
 //       [--tx-code CODE] [--issuer-jwks FILE] [--allow-http]
 //   node tests/js/holder/holder.mjs present <openid4vp_url> --wallet FILE
 //       [--trust-certificate FILE ...] [--allow-http]
+//   node tests/js/holder/holder.mjs decline <openid4vp_url> --wallet FILE
+//       [--trust-certificate FILE ...] [--allow-http]
 //
 // It prints one JSON line, {"ok": true, ...} or {"ok": false, "error": ...},
 // and exits with 0 on success, 1 when the exchange fails and 2 on bad usage.
@@ -17,7 +19,7 @@ import { parseArgs } from "node:util";
 
 import { setGlobalConfig } from "@openid4vc/oauth2";
 
-import { presentCredentials } from "./present.mjs";
+import { declineRequest, presentCredentials } from "./present.mjs";
 import { receiveCredentials } from "./receive.mjs";
 import { openWallet, saveWallet } from "./wallet.mjs";
 
@@ -25,6 +27,8 @@ const USAGE = `usage:
   holder.mjs receive <credential_offer_url> --wallet FILE [--tx-code CODE]
       [--issuer-jwks FILE] [--allow-http]
   holder.mjs present <openid4vp_url> --wallet FILE [--trust-certificate FILE ...]
+      [--allow-http]
+  holder.mjs decline <openid4vp_url> --wallet FILE [--trust-certificate FILE ...]
       [--allow-http]
 
 options:
@@ -47,13 +51,15 @@ const OPTIONS = {
   help: { type: "boolean" },
 };
 
+const COMMANDS = ["receive", "present", "decline"];
+
 const LOOPBACK_HOSTS = new Set(["localhost", "[::1]"]);
 
 export class UsageError extends Error {}
 
 /** Run one command and return `{ exitCode, line }`, where `line` is the JSON to print. */
 export async function run(argv) {
-  const command = argv.find((argument) => argument === "receive" || argument === "present") ?? null;
+  const command = argv.find((argument) => COMMANDS.includes(argument)) ?? null;
   try {
     const parsed = parseCommandLine(argv);
     const result = await runCommand(parsed);
@@ -75,14 +81,16 @@ export function parseCommandLine(argv) {
   if (values.help) throw new UsageError(USAGE);
 
   const [command, url, ...extra] = positionals;
-  if (command !== "receive" && command !== "present") {
-    throw new UsageError(`the command must be receive or present, got ${JSON.stringify(command)}\n${USAGE}`);
+  if (!COMMANDS.includes(command)) {
+    throw new UsageError(
+      `the command must be receive, present or decline, got ${JSON.stringify(command)}\n${USAGE}`,
+    );
   }
   if (!url) throw new UsageError(`${command} needs a URL\n${USAGE}`);
   if (extra.length > 0) throw new UsageError(`unexpected arguments: ${extra.join(" ")}\n${USAGE}`);
   if (!values.wallet) throw new UsageError(`${command} needs --wallet FILE\n${USAGE}`);
-  if (command === "present" && (values["tx-code"] || values["issuer-jwks"])) {
-    throw new UsageError(`--tx-code and --issuer-jwks belong to receive, not present\n${USAGE}`);
+  if (command !== "receive" && (values["tx-code"] || values["issuer-jwks"])) {
+    throw new UsageError(`--tx-code and --issuer-jwks belong to receive, not ${command}\n${USAGE}`);
   }
   if (command === "receive" && values["trust-certificate"]) {
     throw new UsageError(`--trust-certificate belongs to present, not receive\n${USAGE}`);
@@ -133,6 +141,9 @@ async function runCommand(options) {
   }
 
   const trustedCertificates = options.certificatePaths.map(readCertificate);
+  if (options.command === "decline") {
+    return declineRequest(wallet, options.url, { trustedCertificates });
+  }
   return presentCredentials(wallet, options.url, { trustedCertificates });
 }
 

@@ -82,9 +82,17 @@ test("command line needs a command, URL and wallet", () => {
   assert.throws(() => parseCommandLine([]), UsageError);
   assert.throws(() => parseCommandLine(["receive"]), /needs a URL/);
   assert.throws(() => parseCommandLine(["receive", "openid-credential-offer://?x=1"]), /--wallet/);
-  assert.throws(() => parseCommandLine(["fetch", "x", "--wallet", "w"]), /receive or present/);
-  assert.throws(() => parseCommandLine(["present", "x", "--wallet", "w", "--tx-code", "1"]), /belong to receive/);
+  assert.throws(() => parseCommandLine(["fetch", "x", "--wallet", "w"]), /receive, present or decline/);
+  assert.throws(() => parseCommandLine(["present", "x", "--wallet", "w", "--tx-code", "1"]), /belong to receive, not present/);
   assert.throws(() => parseCommandLine(["receive", "x", "--wallet", "w", "--bogus"]), UsageError);
+  assert.throws(() => parseCommandLine(["decline", "x", "--wallet", "w", "--tx-code", "1"]), /not decline/);
+});
+
+test("command line reads decline like present", () => {
+  const parsed = parseCommandLine(["decline", "openid4vp://?request_uri=x", "--wallet", "w.json"]);
+  assert.equal(parsed.command, "decline");
+  assert.equal(parsed.url, "openid4vp://?request_uri=x");
+  assert.deepEqual(parsed.certificatePaths, []);
 });
 
 test("command line reads receive options", () => {

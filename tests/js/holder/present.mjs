@@ -27,29 +27,7 @@ const RESPONSE_MODES = ["direct_post", "direct_post.jwt"];
  * `trustedCertificates` (node:crypto `X509Certificate` objects).
  */
 export async function presentCredentials(wallet, requestUrl, { trustedCertificates }) {
-  const client = new Openid4vpClient({
-    callbacks: {
-      hash,
-      signJwt: holderSigner(wallet.holderKey),
-      verifyJwt: jwtVerifier(trustedCertificates),
-      encryptJwe,
-      decryptJwe,
-      getX509CertificateMetadata,
-      fetch: fetchWithTimeout,
-    },
-  });
-
-  const parsed = client.parseOpenid4vpAuthorizationRequest({ authorizationRequest: requestUrl });
-  const resolved = await client.resolveOpenId4vpAuthorizationRequest({
-    authorizationRequestPayload: parsed.params,
-  });
-  const request = resolved.authorizationRequestPayload;
-  if (!RESPONSE_MODES.includes(request.response_mode)) {
-    throw new Error(
-      `the request asks for response_mode ${JSON.stringify(request.response_mode)}; ` +
-        `this holder answers ${RESPONSE_MODES.join(" or ")} only`,
-    );
-  }
+  const { client, resolved, request } = await resolveRequest(wallet, requestUrl, trustedCertificates);
   if (!resolved.dcql) {
     throw new Error("the request has no dcql_query; this holder does not support Presentation Exchange");
   }
@@ -102,6 +80,63 @@ export async function presentCredentials(wallet, requestUrl, { trustedCertificat
     response_mode: request.response_mode,
     presented,
     verifier_response: verifierResponse,
+  };
+}
+
+/**
+ * Resolve the signed authorization request at `requestUrl` with the
+ * library, which checks its `x5c` chain against `trustedCertificates`, and
+ * return the client, the resolved request and its payload.
+ */
+async function resolveRequest(wallet, requestUrl, trustedCertificates) {
+  const client = new Openid4vpClient({
+    callbacks: {
+      hash,
+      signJwt: holderSigner(wallet.holderKey),
+      verifyJwt: jwtVerifier(trustedCertificates),
+      encryptJwe,
+      decryptJwe,
+      getX509CertificateMetadata,
+      fetch: fetchWithTimeout,
+    },
+  });
+
+  const parsed = client.parseOpenid4vpAuthorizationRequest({ authorizationRequest: requestUrl });
+  const resolved = await client.resolveOpenId4vpAuthorizationRequest({
+    authorizationRequestPayload: parsed.params,
+  });
+  const request = resolved.authorizationRequestPayload;
+  if (!RESPONSE_MODES.includes(request.response_mode)) {
+    throw new Error(
+      `the request asks for response_mode ${JSON.stringify(request.response_mode)}; ` +
+        `this holder answers ${RESPONSE_MODES.join(" or ")} only`,
+    );
+  }
+  return { client, resolved, request };
+}
+
+/**
+ * Decline the authorization request at `requestUrl`: post the OpenID4VP
+ * error response `access_denied` with the request's `state` to its
+ * response_uri, and return the verifier's JSON response. The library builds
+ * only responses that carry a vp_token, so the form post is written here.
+ */
+export async function declineRequest(wallet, requestUrl, { trustedCertificates }) {
+  const { request } = await resolveRequest(wallet, requestUrl, trustedCertificates);
+  const form = new URLSearchParams({
+    error: "access_denied",
+    error_description: "the holder declined to present credentials",
+    state: request.state,
+  });
+  const response = await fetchWithTimeout(request.response_uri, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: form.toString(),
+  });
+  return {
+    client_id: request.client_id,
+    response_mode: request.response_mode,
+    verifier_response: await readVerifierResponse(response),
   };
 }
 
