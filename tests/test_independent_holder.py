@@ -383,6 +383,19 @@ def _succeeded(result: subprocess.CompletedProcess) -> dict:
     return outcome
 
 
+def _answer_request(api: RunningApi, command: str, request: dict):
+    """Run the holder's ``present`` or ``decline`` for a session, trusting the API."""
+    return _run_holder(
+        command,
+        request["wallet_url"],
+        "--wallet",
+        str(api.wallet),
+        "--trust-certificate",
+        str(api.verifier_certificate),
+        "--allow-http",
+    )
+
+
 def _persona_data() -> dict:
     import yaml
 
@@ -409,17 +422,7 @@ def test_holder_rejects_untrusted_verifier(running_api):
 
 def test_holder_declines_presentation(running_api):
     request = _start_session(running_api, PRESENT_STEP)
-    declined = _succeeded(
-        _run_holder(
-            "decline",
-            request["wallet_url"],
-            "--wallet",
-            str(running_api.wallet),
-            "--trust-certificate",
-            str(running_api.verifier_certificate),
-            "--allow-http",
-        )
-    )
+    declined = _succeeded(_answer_request(running_api, "decline", request))
 
     assert declined["client_id"].startswith("x509_hash:")
     assert declined["verifier_response"] == {}
@@ -455,17 +458,7 @@ def test_holder_receives_then_presents(running_api):
 
     # Present them for gegevens-delen.
     request = _start_session(running_api, PRESENT_STEP)
-    presented = _succeeded(
-        _run_holder(
-            "present",
-            request["wallet_url"],
-            "--wallet",
-            str(running_api.wallet),
-            "--trust-certificate",
-            str(running_api.verifier_certificate),
-            "--allow-http",
-        )
-    )
+    presented = _succeeded(_answer_request(running_api, "present", request))
 
     assert presented["client_id"].startswith("x509_hash:")
     assert presented["response_mode"] == "direct_post.jwt"
