@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any, NoReturn
 
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify
+from werkzeug.exceptions import Conflict
 
 from stappen import apiconfig, checkstep, issuer, storage
 from stappen.checkstep import CheckSettings
@@ -46,6 +47,16 @@ TRIAL_LABEL = {
     "nl": "Dit is een proefberekening: een schatting op basis van uw antwoorden.",
     "en": "This is a trial calculation: an estimate based on your answers.",
 }
+
+
+class RulesNotInForce(Conflict):
+    """A check on a day outside its rules' validity period.
+
+    The API's error body names it ``rules_not_in_force``, so the page can tell
+    it from a presentation that was used before, which is also a 409.
+    """
+
+    name = "Rules Not In Force"
 
 
 @blueprint.errorhandler(apiconfig.ApiConfigError)
@@ -113,12 +124,13 @@ def _check_validity(settings: CheckSettings, moment: datetime, step: Step) -> No
     today = moment.date()
     if settings.valid_from <= today <= settings.valid_to:
         return
-    _reject(
-        409,
+    reason = (
         f"the rules of step {step.id!r} (version {settings.version}) apply from "
         f"{settings.valid_from.isoformat()} to {settings.valid_to.isoformat()}, "
-        f"not on {today.isoformat()}; the flow needs rules for today",
+        f"not on {today.isoformat()}; the flow needs rules for today"
     )
+    log.warning("Rejected a check (no session): %s", reason)
+    raise RulesNotInForce(description=reason)
 
 
 def _trial_inputs(flow: Flow, settings: CheckSettings, body: dict) -> dict:

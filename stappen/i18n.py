@@ -80,6 +80,55 @@ MESSAGES = {
         "wallet_status_error": (
             "De dienst is nu niet bereikbaar. Probeer het later opnieuw."
         ),
+        "check_heading": "De uitkomst",
+        "check_busy": "Wij rekenen uit of u recht heeft. Een moment geduld.",
+        "check_done": "De berekening is klaar.",
+        "check_eligible": "U heeft recht op deze regeling",
+        "check_not_eligible": "U heeft geen recht op deze regeling",
+        "check_trial_eligible": "U heeft waarschijnlijk recht op deze regeling",
+        "check_trial_not_eligible": (
+            "U heeft waarschijnlijk geen recht op deze regeling"
+        ),
+        "check_amount": "Bedrag: {amount}",
+        "check_trial_no_voucher": (
+            "Dit is een schatting, geen besluit. U krijgt hiermee geen voucher. "
+            "Wilt u de regeling aanvragen? Dan rekenen wij opnieuw met de "
+            "gegevens uit uw wallet."
+        ),
+        "check_voucher_heading": "Haal uw voucher op",
+        "check_voucher_intro": (
+            "Scan de QR-code met uw wallet-app. Dan komt de voucher in uw wallet."
+        ),
+        "check_voucher_issued": "Gelukt: de voucher staat in uw wallet-app.",
+        "check_voucher_ended": (
+            "De voucher is niet in uw wallet gekomen. Deel uw gegevens opnieuw, "
+            "dan rekenen wij opnieuw en krijgt u een nieuwe code."
+        ),
+        "check_error_heading": "Dit is niet gelukt",
+        "check_error_unreachable": (
+            "De berekening is nu niet bereikbaar. Probeer het over een paar "
+            "minuten opnieuw."
+        ),
+        "check_error_no_data": (
+            "Wij hebben geen gedeelde gegevens van u. Deel eerst uw gegevens met "
+            "uw wallet-app."
+        ),
+        "check_error_used": (
+            "Uw gedeelde gegevens zijn al gebruikt of niet meer geldig. Deel uw "
+            "gegevens opnieuw met uw wallet-app."
+        ),
+        "check_error_period": (
+            "De regels van deze regeling gelden vandaag niet. U kunt nu niet "
+            "online kijken of u recht heeft."
+        ),
+        "check_error_answers": (
+            "Er ontbreekt een antwoord, of een antwoord klopt niet. Ga terug en "
+            "controleer uw antwoorden."
+        ),
+        "check_help": "Lukt het niet? Neem contact op met {organisation}.",
+        "check_retry": "Opnieuw proberen",
+        "check_share_again": "Deel uw gegevens opnieuw",
+        "check_answers_again": "Terug naar uw antwoorden",
         "kind_wallet": "gegevens delen met uw wallet",
         "kind_check": "controle van uw recht",
         "kind_application": "aanvraag",
@@ -174,6 +223,52 @@ MESSAGES = {
         "wallet_status_expired": "The code has expired. Ask for a new code to go on.",
         "wallet_status_cancelled": "You stopped. Nothing was shared.",
         "wallet_status_error": "The service cannot be reached now. Try again later.",
+        "check_heading": "The result",
+        "check_busy": "We are working out whether you are entitled. One moment.",
+        "check_done": "The calculation is ready.",
+        "check_eligible": "You are entitled to this scheme",
+        "check_not_eligible": "You are not entitled to this scheme",
+        "check_trial_eligible": "You are probably entitled to this scheme",
+        "check_trial_not_eligible": "You are probably not entitled to this scheme",
+        "check_amount": "Amount: {amount}",
+        "check_trial_no_voucher": (
+            "This is an estimate, not a decision. It gives you no voucher. Want "
+            "to apply for the scheme? Then we calculate again with the data in "
+            "your wallet."
+        ),
+        "check_voucher_heading": "Collect your voucher",
+        "check_voucher_intro": (
+            "Scan the QR code with your wallet app. The voucher then goes into "
+            "your wallet."
+        ),
+        "check_voucher_issued": "Done: the voucher is in your wallet app.",
+        "check_voucher_ended": (
+            "The voucher did not reach your wallet. Share your data again, then "
+            "we calculate again and you get a new code."
+        ),
+        "check_error_heading": "This did not work",
+        "check_error_unreachable": (
+            "The calculation cannot be reached now. Try again in a few minutes."
+        ),
+        "check_error_no_data": (
+            "We have no shared data from you. First share your data with your "
+            "wallet app."
+        ),
+        "check_error_used": (
+            "Your shared data has already been used or is no longer valid. Share "
+            "your data again with your wallet app."
+        ),
+        "check_error_period": (
+            "The rules of this scheme do not apply today. You cannot check online "
+            "now whether you are entitled."
+        ),
+        "check_error_answers": (
+            "An answer is missing or not right. Go back and check your answers."
+        ),
+        "check_help": "Not working? Contact {organisation}.",
+        "check_retry": "Try again",
+        "check_share_again": "Share your data again",
+        "check_answers_again": "Back to your answers",
         "kind_wallet": "sharing data with your wallet",
         "kind_check": "checking your entitlement",
         "kind_application": "application",

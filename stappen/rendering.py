@@ -24,7 +24,7 @@ import markdown.extensions
 import markdown.treeprocessors
 from markupsafe import Markup
 
-from stappen import routing
+from stappen import checkstep, routing
 from stappen.i18n import MESSAGES, messages
 from stappen.model import Flow, Route, Step
 from stappen.personas import PERSONAS_FILE, load_personas
@@ -210,6 +210,8 @@ class Renderer:
             context.update(self._step_context(page))
         if page.step is not None and page.step.kind == "wallet":
             context.update(self._wallet_context(page))
+        if page.step is not None and page.step.kind == "check" and self.api_url:
+            context.update(_check_context(page))
         if page.template == "authors.html":
             context["reachable_ids"] = routing.reachable(page.flow)
         return context
@@ -285,6 +287,28 @@ class Renderer:
         return self.base_url + target
 
 
+def _check_context(page: Page) -> dict:
+    """Tell a check step's page what it sends: answers, or a wallet step's data.
+
+    ``check_back_path`` is where the citizen goes to try again: the wallet
+    step that shares the data, or the step before a trial calculation.
+    """
+    settings = checkstep.read_settings(page.flow, page.step)
+    wallet_step = settings.wallet_step
+    if wallet_step is None:
+        prefix = routing.shortest_prefix(page.flow, page.step.id)
+        back = step_path(page.flow, page.lang, prefix[-2]) if len(prefix) > 1 else None
+    else:
+        back = step_path(page.flow, page.lang, wallet_step)
+    answers = [source.answer for source in settings.inputs if source.answer]
+    return {
+        "check_trial": settings.trial,
+        "check_wallet_step": wallet_step,
+        "check_inputs": json.dumps(answers),
+        "check_back_path": back or flow_path(page.flow, page.lang),
+    }
+
+
 WHOLE_FLOW_TEMPLATES = ("authors.html", "steps/summary.html")
 """Templates whose pages show every step of their flow."""
 
@@ -349,7 +373,8 @@ def _browser_messages(flow: Flow, step: Step, lang: str) -> dict:
             key: value
             for key, value in ui.items()
             if key.startswith(("error_", "step_of"))
-            or (step.kind == "wallet" and key.startswith("wallet_status_"))
+            or (step.kind in ("wallet", "check") and key.startswith("wallet_status_"))
+            or (step.kind == "check" and key.startswith("check_"))
         },
     }
     if step.errors:

@@ -4,6 +4,7 @@
 import { parseAmount, parseDate, parseNumber } from "./dutch.js";
 import { bindQuestion, fillQuestion } from "./question.js";
 import { renderSummary } from "./summary.js";
+import { bindCheck } from "./check.js";
 import { bindWallet } from "./wallet.js";
 
 const logic = window.jsonLogic;
@@ -38,9 +39,14 @@ function saveState(flow, state) {
   }
 }
 
+// Forget the answers and any verified presentation kept for a check step.
 function clearState(flow) {
   try {
-    window.sessionStorage.removeItem(storageKey(flow));
+    const prefix = `${storageKey(flow)}:`;
+    const keys = Object.keys(window.sessionStorage).filter((key) => key.startsWith(prefix));
+    for (const key of [storageKey(flow), ...keys]) {
+      window.sessionStorage.removeItem(key);
+    }
   } catch (error) {
     console.warn("Stappen: answers cannot be cleared", error);
   }
@@ -84,6 +90,18 @@ export function relevantAnswers(flow, answers) {
     return kept;
   }
   return relevantAnswers(flow, kept);
+}
+
+// Keep a check step's result as its answer (null forgets it), then route on.
+function storeStepAnswer(flow, stepId, value, returnTo) {
+  const state = loadState(flow);
+  if (value === null) {
+    delete state.answers[stepId];
+  } else {
+    state.answers[stepId] = value;
+  }
+  saveState(flow, state);
+  refresh(flow, stepId, returnTo);
 }
 
 function stepHref(stepId, returnTo) {
@@ -182,6 +200,13 @@ function start() {
   const wallet = document.querySelector("[data-stappen-wallet]");
   if (wallet) {
     bindWallet(wallet, readJson("stappen-messages"));
+  }
+  const check = document.querySelector("[data-stappen-check]");
+  if (check) {
+    bindCheck(check, readJson("stappen-messages"), {
+      answers: relevantAnswers(flow, loadState(flow).answers),
+      storeResult: (result) => storeStepAnswer(flow, stepId, result, returnTo),
+    });
   }
   window.addEventListener("pageshow", (event) => {
     if (event.persisted) {

@@ -1,6 +1,9 @@
 // A wallet step: ask the Stappen API for a session, show its QR code and
 // follow the session until it ends. The transaction id is a bearer secret:
-// it stays in this page's memory and in request paths, never in storage.
+// it stays in this page's memory and in request paths. The one exception is
+// a verified presentation, whose id goes into sessionStorage for this tab,
+// because the check step on a later page sends it to POST /api/v1/checks.
+// The check takes the presentation's result once, so the id is useless after.
 import { loadState } from "./stappen.js";
 
 const END_STATES = ["verified", "issued", "failed", "rejected", "expired", "cancelled"];
@@ -10,11 +13,46 @@ function part(root, name) {
   return root.querySelector(`[data-stappen-wallet-${name}]`);
 }
 
+// A check page reuses the code and status parts but has no start, new-code
+// or cancel button, so a part that is missing is left alone.
+function setHidden(root, name, hidden) {
+  const element = part(root, name);
+  if (element) element.hidden = hidden;
+}
+
+function presentationKey(flowId, stepId) {
+  return `stappen:${flowId}:presentation:${stepId}`;
+}
+
+function keepPresentation(root, transactionId) {
+  try {
+    window.sessionStorage.setItem(
+      presentationKey(root.dataset.flow, root.dataset.step),
+      transactionId,
+    );
+  } catch (error) {
+    console.warn("Stappen: the shared data cannot be kept for the check", error);
+  }
+}
+
+// Read and remove the transaction id of the verified presentation of wallet
+// step ``stepId``. Returns null when this tab has none.
+export function takePresentation(flowId, stepId) {
+  try {
+    const key = presentationKey(flowId, stepId);
+    const transactionId = window.sessionStorage.getItem(key);
+    window.sessionStorage.removeItem(key);
+    return transactionId;
+  } catch (error) {
+    return null;
+  }
+}
+
 function sessionsUrl(root, suffix = "") {
   return `${root.dataset.api.replace(/\/$/, "")}/api/v1/wallet-sessions${suffix}`;
 }
 
-function showStatus(root, messages, status) {
+export function showStatus(root, messages, status) {
   const text = messages.ui[`wallet_status_${status}`];
   if (text) part(root, "status").textContent = text;
 }
@@ -39,30 +77,32 @@ async function createSession(root) {
   return response.json();
 }
 
-function showCode(root, session) {
+export function showCode(root, session) {
   part(root, "code").innerHTML = session.qr_svg;
-  part(root, "qr").hidden = false;
   part(root, "link").href = session.wallet_url;
-  part(root, "same-device").hidden = false;
-  part(root, "cancel-row").hidden = false;
-  part(root, "again").hidden = true;
-  part(root, "start").hidden = true;
+  setHidden(root, "qr", false);
+  setHidden(root, "same-device", false);
+  setHidden(root, "cancel-row", false);
+  setHidden(root, "again", true);
+  setHidden(root, "start", true);
 }
 
-function endSession(root, messages, status) {
+export function endSession(root, messages, status) {
   showStatus(root, messages, status);
-  part(root, "qr").hidden = true;
-  part(root, "same-device").hidden = true;
-  part(root, "cancel-row").hidden = true;
+  setHidden(root, "qr", true);
+  setHidden(root, "same-device", true);
+  setHidden(root, "cancel-row", true);
   const succeeded = SUCCESS_STATES.includes(status);
-  part(root, "done").hidden = !succeeded;
-  part(root, "again").hidden = succeeded;
+  setHidden(root, "done", !succeeded);
+  setHidden(root, "again", succeeded);
   if (succeeded) part(root, "done").querySelector("a").focus();
 }
 
 const wait = (ms) => new Promise((resolve) => window.setTimeout(resolve, ms));
 
-async function follow(root, messages, session, isCurrent) {
+// Poll the session's status until it ends. Polling stops early once
+// ``isCurrent`` returns false, because the citizen started another session.
+export async function follow(root, messages, session, isCurrent) {
   let delay = session.poll_after_ms;
   while (isCurrent()) {
     await wait(delay);
@@ -77,6 +117,7 @@ async function follow(root, messages, session, isCurrent) {
     const { status } = await response.json();
     delay = session.poll_after_ms;
     if (END_STATES.includes(status)) {
+      if (status === "verified") keepPresentation(root, session.transaction_id);
       endSession(root, messages, status);
       return;
     }
@@ -99,7 +140,7 @@ export function bindWallet(root, messages) {
     } catch (error) {
       console.warn("Stappen: wallet session", error);
       endSession(root, messages, "error");
-      part(root, "again").hidden = false;
+      setHidden(root, "again", false);
     }
   }
 
