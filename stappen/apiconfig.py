@@ -5,9 +5,10 @@ Settings, from ``STAPPEN_*`` environment variables or ``create_app(config)``:
 - ``STAPPEN_KEYS_DIR``: the folder of the key files (default
   ``<instance folder>/keys``). It contains the verifier's signing key
   (``verifier-key.json``, a private JWKS with one ES256 key), a self-signed
-  X.509 certificate for that key (``verifier-cert.pem``) and the pilot
-  issuer's signing key (``issuer-key.json``). ``flask --app app keys
-  generate`` creates the missing ones.
+  X.509 certificate for that key (``verifier-cert.pem``), the pilot
+  issuer's signing key (``issuer-key.json``) and the key that signs audit
+  checkpoints (``audit-key.json``). ``flask --app app keys generate``
+  creates the missing ones.
 - ``STAPPEN_TRUSTED_ISSUERS``: a JSON file that maps issuer identifiers to
   their public keys, ``{"https://issuer.example": {"jwks": {"keys": [...]}}}``.
   The issuers of the flows' ``purpose: issue`` steps are the API's own pilot
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 VERIFIER_KEY_FILE = "verifier-key.json"
 VERIFIER_CERTIFICATE_FILE = "verifier-cert.pem"
 ISSUER_KEY_FILE = "issuer-key.json"
+AUDIT_KEY_FILE = "audit-key.json"
 
 GENERATE_COMMAND = "flask --app app keys generate"
 CLIENT_ID_PREFIX = "x509_hash:"
@@ -185,12 +187,18 @@ def key_paths(app: Flask) -> dict[str, Path]:
         "verifier key": folder / VERIFIER_KEY_FILE,
         "verifier certificate": folder / VERIFIER_CERTIFICATE_FILE,
         "issuer key": folder / ISSUER_KEY_FILE,
+        "audit key": folder / AUDIT_KEY_FILE,
     }
 
 
 def issuer_key_path(app: Flask) -> Path:
     """Return the path of the pilot issuer's private JWKS."""
     return key_paths(app)["issuer key"]
+
+
+def audit_key_path(app: Flask) -> Path:
+    """Return the path of the private JWKS that signs audit checkpoints."""
+    return key_paths(app)["audit key"]
 
 
 def generate_keys(app: Flask, *, force: bool = False) -> list[Path]:
@@ -216,9 +224,10 @@ def generate_keys(app: Flask, *, force: bool = False) -> list[Path]:
         [key] = _load_private_keys(verifier_key, "verifier key")[:1]
         _write_certificate(certificate, key, _public_host(app), now(app))
         written.append(certificate)
-    if force or not paths["issuer key"].exists():
-        keys.generate_keyset(paths["issuer key"], force=force)
-        written.append(paths["issuer key"])
+    for role in ("issuer key", "audit key"):
+        if force or not paths[role].exists():
+            keys.generate_keyset(paths[role], force=force)
+            written.append(paths[role])
     return written
 
 
@@ -482,7 +491,7 @@ def keys_command() -> None:
 @click.option("--force", is_flag=True, help="Replace key files that exist.")
 @with_appcontext
 def generate_command(force: bool) -> None:
-    """Create the verifier key, its certificate and the issuer key if missing."""
+    """Create the verifier key and certificate, the issuer and audit keys if missing."""
     try:
         written = generate_keys(current_app, force=force)
     except (ApiConfigError, keys.KeyFileError) as error:

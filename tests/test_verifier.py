@@ -966,7 +966,7 @@ def test_keys_generate_command(tmp_path):
     written = [
         line for line in forced.output.splitlines() if line.startswith("Wrote /")
     ]
-    assert len(written) == 3
+    assert len(written) == 4
     assert all(paths[role].read_bytes() != data for role, data in before.items())
 
 
@@ -977,6 +977,7 @@ def test_keys_generate_fresh_folder(tmp_path):
 
     assert result.exit_code == 0
     assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == [
+        "audit-key.json",
         "issuer-key.json",
         "verifier-cert.pem",
         "verifier-key.json",

@@ -141,14 +141,19 @@ def init_app(app: Flask, store: Store | None = None) -> Store:
 
     Releases the connection that :func:`request_connection` took when the
     app context ends. Logs the command to run when the database lacks
-    migrations, but migrates nothing itself.
+    migrations, but migrates nothing itself. Also sets up the audit trail,
+    whose events live in this store, and its ``flask audit`` commands.
     """
+    # Imported here because stappen.audit imports this package.
+    from stappen import audit
+
     if store is None:
         store = open_store(app.config.get("DATABASE_URL"), Path(app.instance_path))
     app.extensions[EXTENSION_KEY] = store
     app.teardown_appcontext(_close_request_connection)
     log.info("The API stores its sessions in %r", store)
     log_schema_status(store.backend)
+    audit.init_app(app)
     return store
 
 
