@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -108,3 +108,137 @@ def test_hostile_bodies_rejected(vil, body):
 def test_unknown_presentation_not_found(vil):
     body = {"flow": "vil", "step": "toets", "presentation": "x" * 43}
     assert vil.client.post(CHECKS, json=body).status_code == 404
+
+
+# The claim path: a persona's data issued, presented and checked, with the
+# project's test wallet on the API app (its in-process transport).
+
+
+@pytest.fixture
+def e2e(tmp_path):
+    from tests.test_wallet import make_e2e
+
+    setup = make_e2e(tmp_path, PROJECT / "steps")
+    # NOTE: generate_keys dates the verifier certificate from the real time,
+    # and the wallet rejects a request object before that, so the clock stays
+    # at today and these tests skip outside the rules' period (2026-07-01 to
+    # 2026-12-31).
+    today = setup.clock.now.date()
+    if not date(2026, 7, 1) <= today <= date(2026, 12, 31):
+        pytest.skip(f"today {today} is outside the VIL rules' period")
+    return setup
+
+
+def _present(e2e, persona: str) -> str:
+    """Issue a persona's data into the wallet, present it, return the session id."""
+    issuing = e2e.start("gegevens-ophalen", persona=persona)
+    e2e.holder.receive(issuing["wallet_url"])
+    presenting = e2e.start("gegevens-delen")
+    e2e.holder.present(presenting["wallet_url"])
+    assert e2e.status(presenting) == "verified"
+    return presenting["transaction_id"]
+
+
+def _check(e2e, presentation, step: str = "toets", flow: str = "vil"):
+    body = {"flow": flow, "step": step, "lang": "nl", "presentation": presentation}
+    return e2e.client.post(CHECKS, json=body)
+
+
+def _voucher_claims(e2e) -> dict:
+    from stappen.wallet.store import Wallet
+
+    vouchers = [
+        c
+        for c in Wallet.load(e2e.holder.wallet_path).credentials
+        if c.vct == "urn:stappen:vil:voucher"
+    ]
+    assert len(vouchers) == 1
+    return vouchers[0].claims
+
+
+def test_eligible_persona_receives_voucher(e2e):
+    response = _check(e2e, _present(e2e, "sanne"))
+    result = response.get_json()
+    e2e.holder.receive(result["voucher"]["wallet_url"])
+    claims = _voucher_claims(e2e)
+
+    assert response.status_code == 200, result
+    assert result["eligible"] is True
+    assert result["trial"] is False
+    assert claims["regeling"] == "Individuele inkomenstoeslag"
+    assert claims["uitkomst"] == "eligible"
+    assert str(claims["bedrag"]) == "264"
+    assert claims["besluit_id"] == result["check_id"]
+    assert claims["regels_sha256"] == result["rules"]["sha256"]
+    assert len(claims["regels_sha256"]) == 64
+    assert claims["regels_versie"] == "2026-2"
+    assert claims["geldig_van"] == "2026-07-01"
+    assert claims["geldig_tot"] == "2026-12-31"
+    assert claims["regels_toegepast"] == ["alleenstaande"]
+    used = {entry["vct"] for entry in claims["gebruikte_gegevens"]}
+    assert used == {
+        f"urn:stappen:vil:{name}"
+        for name in ("inkomen", "huishouden", "leeftijd", "woonplaats", "vermogen")
+    }
+    for entry in claims["gebruikte_gegevens"]:
+        assert entry["issuer"] == "https://uitgifte.vil.example"
+        assert len(entry["sha256"]) == 64
+    assert e2e.status(result["voucher"]) == "issued"
+
+
+def test_ineligible_persona_gets_reason(e2e):
+    response = _check(e2e, _present(e2e, "jeroen"))
+    result = response.get_json()
+
+    assert response.status_code == 200, result
+    assert result["eligible"] is False
+    assert result["result"] == "not-eligible"
+    assert "voucher" not in result
+    assert result["rules"]["matched_rules"] == ["alleenstaande-te-veel"]
+    assert "Daarom krijgt u geen toeslag." in result["outcome"]
+
+
+def test_replayed_presentation_rejected(e2e):
+    presentation = _present(e2e, "jeroen")
+    first = _check(e2e, presentation)
+    second = _check(e2e, presentation)
+
+    assert first.status_code == 200
+    assert second.status_code == 409
+    assert "was used before" in second.get_json()["message"]
+
+
+def test_presentation_for_other_step_rejected(e2e):
+    presentation = _present(e2e, "sanne")
+
+    assert _check(e2e, presentation, step="proefberekening").status_code == 400
+    assert _check(e2e, presentation, step="voucher").status_code == 404
+    assert _check(e2e, presentation, flow="onbekend").status_code == 404
+
+
+def test_issuing_session_is_no_presentation(e2e):
+    issuing = e2e.start("gegevens-ophalen", persona="sanne")
+
+    assert _check(e2e, issuing["transaction_id"]).status_code == 404
+
+
+def test_unverified_presentation_rejected(e2e):
+    presenting = e2e.start("gegevens-delen")
+    response = _check(e2e, presenting["transaction_id"])
+
+    assert response.status_code == 409
+    assert "not verified" in response.get_json()["message"]
+
+
+def test_rules_out_of_force_named(e2e):
+    presentation = _present(e2e, "sanne")
+    e2e.clock.now = datetime(2027, 1, 2, 9, 0, tzinfo=UTC)
+    response = _check(e2e, presentation)
+
+    assert response.status_code == 409
+    assert response.get_json()["error"] == "rules_not_in_force"
+
+
+@pytest.mark.parametrize("presentation", ["", None, ["x"], {"id": "x"}, "x" * 5000])
+def test_hostile_presentation_rejected(e2e, presentation):
+    assert _check(e2e, presentation).status_code in (400, 404)
