@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify
 from werkzeug.exceptions import Conflict
 
-from stappen import apiconfig, checkstep, issuer, storage
+from stappen import apiconfig, apierrors, checkstep, issuer, storage
 from stappen.checkstep import CheckSettings
 from stappen.flowtests import answer_problem
 from stappen.model import Flow, Step
@@ -59,10 +59,7 @@ class RulesNotInForce(Conflict):
     name = "Rules Not In Force"
 
 
-@blueprint.errorhandler(apiconfig.ApiConfigError)
-def _unavailable(error: apiconfig.ApiConfigError) -> tuple[Response, int]:
-    log.error("Checks cannot run: %s", error)
-    return jsonify(error="service_unavailable", message=str(error)), 503
+apierrors.register_config_error(blueprint, log, "Checks cannot run")
 
 
 @blueprint.post("")
@@ -171,12 +168,19 @@ def _presented_claims(flow, step, settings, body, moment) -> tuple[dict, dict]:
             "presentation must be the transaction id of the wallet "
             f"session of step {settings.wallet_step!r}",
         )
-    db = storage.request_connection()
-    session = db.get_session(transaction_id)
+
+    session = _verified_presentation(flow, settings, transaction_id)
+    return session, _take_claims(session, moment)
+
+
+def _verified_presentation(flow, settings, transaction_id: str) -> dict:
+    """Return the verified presentation session of the check's wallet step."""
+    session = storage.request_connection().get_session(transaction_id)
     if session is None or session["purpose"] != "present":
         _reject(
             404, "presentation not found; share your data with the wallet step again"
         )
+
     label = session_label(session["id"])
     if session["flow"] != flow.id or session["step"] != settings.wallet_step:
         _reject(
@@ -192,6 +196,12 @@ def _presented_claims(flow, step, settings, body, moment) -> tuple[dict, dict]:
             "verified; share your data again",
             session,
         )
+    return session
+
+
+def _take_claims(session: dict, moment: datetime) -> dict:
+    """Take the presentation's claims, once: a second check is rejected."""
+    db = storage.request_connection()
     first = db.consume_once(
         "check", session["id"], session_id=session["id"], now=moment
     )
@@ -199,11 +209,11 @@ def _presented_claims(flow, step, settings, body, moment) -> tuple[dict, dict]:
     if result is None:
         _reject(
             409,
-            f"presentation {label} was used before; each presentation "
-            "decides one check, so share your data again",
+            f"presentation {session_label(session['id'])} was used before; each "
+            "presentation decides one check, so share your data again",
             session,
         )
-    return session, result.get("claims", {})
+    return result.get("claims", {})
 
 
 def _claim_inputs(settings, claims: dict, session: dict) -> tuple[dict, list]:
@@ -263,25 +273,19 @@ def _evaluate(app, settings, inputs, step, session) -> Evaluation:
 
 
 def _outcome(flow, settings: CheckSettings, evaluation: Evaluation, lang) -> dict:
-    eligible_value = _output(evaluation.value, settings.eligible_output)
-    if settings.eligible_above is not None:
-        eligible = isinstance(eligible_value, Decimal | int) and (
-            eligible_value > settings.eligible_above
-        )
-    else:
-        eligible = eligible_value in settings.eligible_one_of
+    eligible = _is_eligible(settings, evaluation.value)
     amount = None
     if settings.amount is not None:
-        amount = _output(
-            evaluation.value, None if settings.amount == "value" else settings.amount
-        )
+        name = None if settings.amount == "value" else settings.amount
+        amount = _output(evaluation.value, name)
+
     last = evaluation.trace.decisions[-1]
     annotations = [
         text for rule in last.matched_rules for text in last.annotations.get(rule, [])
     ]
-    key = "eligible" if eligible else "not_eligible"
-    texts = settings.outcomes.get(key)
+    texts = settings.outcomes.get("eligible" if eligible else "not_eligible")
     explanation = flow.text(texts, lang) if texts else " ".join(annotations)
+
     response = {
         "eligible": eligible,
         "result": checkstep.ELIGIBLE if eligible else checkstep.NOT_ELIGIBLE,
@@ -299,6 +303,15 @@ def _outcome(flow, settings: CheckSettings, evaluation: Evaluation, lang) -> dic
     if settings.trial:
         response["trial_notice"] = TRIAL_LABEL.get(lang, TRIAL_LABEL["en"])
     return response
+
+
+def _is_eligible(settings: CheckSettings, value) -> bool:
+    compared = _output(value, settings.eligible_output)
+    if settings.eligible_above is not None:
+        return (
+            isinstance(compared, Decimal | int) and compared > settings.eligible_above
+        )
+    return compared in settings.eligible_one_of
 
 
 def _output(value, name: str | None):
@@ -333,26 +346,14 @@ def _offer_voucher(
     app, flow, step, settings, evaluation, response, used, moment, lang
 ) -> dict:
     voucher = settings.voucher
-    offer = voucher.issue_settings()
-    claims = {
-        "regeling": settings.decision,
-        "uitkomst": response["result"],
-        "bedrag": response["amount"],
-        "besluit_id": response["check_id"],
-        "regels_sha256": evaluation.trace.sha256,
-        "regels_versie": settings.version,
-        "geldig_van": settings.valid_from.isoformat(),
-        "geldig_tot": settings.valid_to.isoformat(),
-        "regels_toegepast": response["rules"]["matched_rules"],
-        "gebruikte_gegevens": used,
-    }
+    claims = _voucher_claims(settings, evaluation, response, used)
     credentials = {
         voucher.id: {"vct": voucher.vct, "claims": claims, "origin": ORIGIN_CHECK}
     }
-    source = {"check": step.id}
     fields, wallet_url = issuer.prepare_offer(
-        app, offer, credentials, source, lang, moment
+        app, voucher.issue_settings(), credentials, {"check": step.id}, lang, moment
     )
+
     session = {
         "id": secrets.token_urlsafe(32),
         "flow": flow.id,
@@ -369,6 +370,7 @@ def _offer_voucher(
         step.id,
         flow.id,
     )
+
     label = VOUCHER_QR_LABEL.get(lang, VOUCHER_QR_LABEL["en"])
     return {
         "transaction_id": session["id"],
@@ -376,6 +378,22 @@ def _offer_voucher(
         "qr_svg": qr_svg(wallet_url, label=label),
         "expires_at": int(session["expires_at"].timestamp()),
         "poll_after_ms": POLL_AFTER_MS,
+    }
+
+
+def _voucher_claims(settings, evaluation, response: dict, used: list) -> dict:
+    """Return the voucher's claims, as listed in checkstep.VOUCHER_CLAIMS."""
+    return {
+        "regeling": settings.decision,
+        "uitkomst": response["result"],
+        "bedrag": response["amount"],
+        "besluit_id": response["check_id"],
+        "regels_sha256": evaluation.trace.sha256,
+        "regels_versie": settings.version,
+        "geldig_van": settings.valid_from.isoformat(),
+        "geldig_tot": settings.valid_to.isoformat(),
+        "regels_toegepast": response["rules"]["matched_rules"],
+        "gebruikte_gegevens": used,
     }
 
 

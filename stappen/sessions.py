@@ -21,7 +21,7 @@ import click
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 
-from stappen import apiconfig, jose, storage, verifier
+from stappen import apiconfig, apierrors, jose, storage, verifier
 from stappen.model import Flow, Step
 from stappen.qr import qr_svg
 from stappen.storage import END_STATES
@@ -64,10 +64,7 @@ QR_LABELS = {
 languages without a label."""
 
 
-@blueprint.errorhandler(apiconfig.ApiConfigError)
-def _unavailable(error: apiconfig.ApiConfigError) -> tuple[Response, int]:
-    log.error("Wallet sessions cannot start: %s", error)
-    return jsonify(error="service_unavailable", message=str(error)), 503
+apierrors.register_config_error(blueprint, log, "Wallet sessions cannot start")
 
 
 # Creating a session
