@@ -75,10 +75,11 @@ VOUCHER_CLAIMS = (
 )
 """The claims of a voucher credential, by name and claim type.
 
-``besluit_id`` is the id of the check's evaluation, ``regels_toegepast``
-the ids of the matched rules, and ``gebruikte_gegevens`` one entry per
-presented credential whose claims were used: its type, issuer and the
-SHA-256 of its issuer-signed part."""
+``besluit_id`` is the id of the check's evaluation, and ``regels_toegepast``
+the ids of the matched rules. ``gebruikte_gegevens`` has one entry per
+presented credential whose claims were used: its type, its issuer and the
+SHA-256 of the verifier's record of it (issuer, type and disclosed claims,
+as canonical JSON). ``bedrag`` is issued as a decimal text, or null."""
 
 DMN_TYPES = {
     "boolean": ("boolean",),
