@@ -243,30 +243,41 @@ def _new_session(
 def session_status(transaction_id: str) -> Response:
     """Return the session's state; polls less than POLL_AFTER_MS apart get 429."""
     moment = apiconfig.now(current_app)
-    # Polls are the most frequent request: an early one is refused before
-    # the database is asked, and an allowed one reads two columns with a
-    # connection that goes back to the pool at once.
-    store = storage.request_store()
-    wait_ms = store.poll_times.record(transaction_id, to_millis(moment), POLL_AFTER_MS)
-    if wait_ms is not None:
+    now_ms = to_millis(moment)
+    # Polls are the most frequent request. An early one is rejected before
+    # the database is asked, and an allowed one is mostly answered from the
+    # host's copy of the session's state (see storage/polltimes.py).
+    poll_times = storage.request_store().poll_times
+    poll = poll_times.record(transaction_id, now_ms, POLL_AFTER_MS)
+    if poll.wait_ms is not None:
         log.warning(
             "Session %s: rejected a status poll %d ms early",
             session_label(transaction_id),
-            wait_ms,
+            poll.wait_ms,
         )
         raise TooManyRequests(
-            description=f"polled too often; wait {wait_ms} ms between polls",
-            retry_after=math.ceil(wait_ms / 1000),
+            description=f"polled too often; wait {poll.wait_ms} ms between polls",
+            retry_after=math.ceil(poll.wait_ms / 1000),
         )
 
-    with store.acquire() as db:
+    state, expires_ms = poll.state, poll.expires_ms
+    if state is None or (state not in END_STATES and expires_ms <= now_ms):
+        session = _read_state(transaction_id, moment)
+        state, expires_ms = session["state"], to_millis(session["expires_at"])
+        poll_times.remember_state(
+            transaction_id, poll.version, state, expires_ms, now_ms
+        )
+    return _no_store(jsonify(status=state, expires_at=expires_ms // 1000))
+
+
+def _read_state(transaction_id: str, moment: datetime) -> dict:
+    """Read a session's state and expiry time, expiring it when it is overdue."""
+    with storage.request_store().acquire() as db:
         try:
             session = db.session_state(transaction_id)
         except storage.SessionNotFound:
             _unknown_session()
-        session = _expire_if_overdue(db, session, moment)
-    status = {"status": session["state"], "expires_at": _epoch(session["expires_at"])}
-    return _no_store(jsonify(status))
+        return _expire_if_overdue(db, session, moment)
 
 
 @blueprint.get("/<transaction_id>/result")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from datetime import UTC, datetime
 
 import pytest
 
 from stappen.storage import PollTimes, open_store
+from stappen.storage.polltimes import STATE_TTL_MS
 
 PROCESSES = 4
 
@@ -20,10 +22,10 @@ def polls(tmp_path):
 
 
 def test_polls_apart_by_the_interval_pass(polls):
-    first = polls.record("tx-1", 10_000, 1000)
-    early = polls.record("tx-1", 10_400, 1000)
-    on_time = polls.record("tx-1", 11_000, 1000)
-    early_again = polls.record("tx-1", 11_250, 1000)
+    first = polls.record("tx-1", 10_000, 1000).wait_ms
+    early = polls.record("tx-1", 10_400, 1000).wait_ms
+    on_time = polls.record("tx-1", 11_000, 1000).wait_ms
+    early_again = polls.record("tx-1", 11_250, 1000).wait_ms
 
     assert first is None
     assert early == 600
@@ -35,20 +37,20 @@ def test_early_poll_keeps_the_recorded_time(polls):
     polls.record("tx-1", 10_000, 1000)
     polls.record("tx-1", 10_900, 1000)
 
-    assert polls.record("tx-1", 11_000, 1000) is None
+    assert polls.record("tx-1", 11_000, 1000).wait_ms is None
 
 
 def test_clock_set_back_waits_the_whole_interval(polls):
     polls.record("tx-1", 15_000, 1000)
 
-    assert polls.record("tx-1", 10_000, 1000) == 1000
+    assert polls.record("tx-1", 10_000, 1000).wait_ms == 1000
 
 
 def test_sessions_are_limited_separately(polls):
     polls.record("tx-1", 10_000, 1000)
 
-    assert polls.record("tx-2", 10_001, 1000) is None
-    assert polls.record("tx-1", 10_002, 1000) == 998
+    assert polls.record("tx-2", 10_001, 1000).wait_ms is None
+    assert polls.record("tx-1", 10_002, 1000).wait_ms == 998
 
 
 def test_sessions_sharing_a_slot_take_turns(tmp_path):
@@ -57,8 +59,8 @@ def test_sessions_sharing_a_slot_take_turns(tmp_path):
     table.record("tx-2", 10_100, 1000)
 
     # tx-2 took the only slot, so tx-1's earlier poll is forgotten.
-    assert table.record("tx-1", 10_200, 1000) is None
-    assert table.record("tx-1", 10_300, 1000) == 900
+    assert table.record("tx-1", 10_200, 1000).wait_ms is None
+    assert table.record("tx-1", 10_300, 1000).wait_ms == 900
     table.close()
 
 
@@ -67,16 +69,83 @@ def test_file_is_shared_and_private(tmp_path):
     second = PollTimes(tmp_path / "polls")
     first.record("tx-1", 10_000, 1000)
 
-    assert second.record("tx-1", 10_500, 1000) == 500
+    assert second.record("tx-1", 10_500, 1000).wait_ms == 500
     assert (tmp_path / "polls").stat().st_mode & 0o777 == 0o600
     first.close()
     second.close()
 
 
+def test_copy_of_state_serves_later_polls(polls):
+    first = polls.record("tx-1", 10_000, 1000)
+    polls.remember_state("tx-1", first.version, "created", 70_000, 10_000)
+    second = polls.record("tx-1", 11_000, 1000)
+
+    assert first.state is None
+    assert second.state == "created"
+    assert second.expires_ms == 70_000
+
+
+def test_copy_of_state_expires(polls):
+    first = polls.record("tx-1", 10_000, 1000)
+    polls.remember_state("tx-1", first.version, "created", 70_000, 10_000)
+
+    assert polls.record("tx-1", 10_000 + STATE_TTL_MS - 1, 1000).state == "created"
+    assert polls.record("tx-1", 10_000 + 2 * STATE_TTL_MS, 1000).state is None
+
+
+def test_forget_state_drops_the_copy(polls):
+    first = polls.record("tx-1", 10_000, 1000)
+    polls.remember_state("tx-1", first.version, "created", 70_000, 10_000)
+    polls.forget_state("tx-1")
+
+    assert polls.record("tx-1", 11_000, 1000).state is None
+
+
+def test_state_read_before_a_change_is_not_kept(polls):
+    poll = polls.record("tx-1", 10_000, 1000)
+    # The state changes and commits while this poll reads the database.
+    polls.forget_state("tx-1")
+    polls.remember_state("tx-1", poll.version, "created", 70_000, 10_000)
+
+    assert polls.record("tx-1", 11_000, 1000).state is None
+
+
+def test_copy_of_another_session_is_not_served(tmp_path):
+    table = PollTimes(tmp_path / "polls", slots=1)
+    first = table.record("tx-1", 10_000, 1000)
+    table.remember_state("tx-1", first.version, "verified", 70_000, 10_000)
+    taken = table.record("tx-2", 10_100, 1000)
+    table.remember_state("tx-1", first.version, "verified", 70_000, 10_100)
+
+    assert taken.state is None
+    assert table.record("tx-2", 11_100, 1000).state is None
+    table.close()
+
+
+def test_primed_copy_serves_first_poll(polls):
+    created = datetime.fromtimestamp(10, UTC)
+    polls.prime("tx-1", "created", 70_000, created)
+
+    first = polls.record("tx-1", 10_500, 1000)
+
+    assert first.wait_ms is None
+    assert first.state == "created"
+    assert first.expires_ms == 70_000
+
+
+def test_early_poll_gets_no_state(polls):
+    first = polls.record("tx-1", 10_000, 1000)
+    polls.remember_state("tx-1", first.version, "created", 70_000, 10_000)
+    early = polls.record("tx-1", 10_500, 1000)
+
+    assert early.wait_ms == 500
+    assert early.state is None
+
+
 def _race(path, barrier, results) -> None:
     table = PollTimes(path)
     barrier.wait()
-    results.put(table.record("tx-race", 20_000, 1000))
+    results.put(table.record("tx-race", 20_000, 1000).wait_ms)
 
 
 def test_one_of_racing_processes_passes(tmp_path):
@@ -102,7 +171,7 @@ def test_forked_child_opens_its_own_file(tmp_path, polls):
 
     child = os.fork()
     if child == 0:
-        wait_ms = polls.record("tx-parent", 10_250, 1000)
+        wait_ms = polls.record("tx-parent", 10_250, 1000).wait_ms
         os.write(writer, str(wait_ms).encode())
         os._exit(0 if polls._pid == os.getpid() else 1)
 

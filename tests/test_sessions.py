@@ -242,6 +242,44 @@ def test_expired_after_request_fetched(api):
     assert status == "expired"
 
 
+def test_status_follows_state_change(any_db_api):
+    api = any_db_api
+    created = api.start()
+    before = api.status(created["transaction_id"]).get_json()["status"]
+
+    api.fetch_request(created)
+    after = api.status(created["transaction_id"]).get_json()["status"]
+
+    assert before == "created"
+    assert after == "request_retrieved"
+
+
+def test_status_sees_other_host_change_within_ttl(any_db_api):
+    from stappen.storage import StoreConnection
+    from stappen.storage.polltimes import STATE_TTL_MS
+
+    api = any_db_api
+    created = api.start()
+    transaction_id = created["transaction_id"]
+    api.status(transaction_id)
+
+    # A connection without this host's table, as on another API host.
+    store = api.app.extensions["stappen.storage"]
+    with StoreConnection(store.backend, store.backend.connect()) as elsewhere:
+        elsewhere.transition(
+            transaction_id,
+            from_states={"created"},
+            to="cancelled",
+            now=api.clock.now,
+        )
+    soon = api.status(transaction_id).get_json()["status"]
+    api.clock.advance(STATE_TTL_MS / 1000)
+    later = api.status(transaction_id).get_json()["status"]
+
+    assert soon == "created"
+    assert later == "cancelled"
+
+
 # Unknown ids
 
 

@@ -27,6 +27,7 @@ from stappen.storage import (
     redact_url,
     request_connection,
 )
+from stappen.storage.base import to_millis
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SESSION_ID = "tx-5f2c9a7e1b"
@@ -790,3 +791,61 @@ def test_sqlite_busy_waits(tmp_path):
         waiter.create_session(make_session())
 
         assert waiter.get_session(SESSION_ID)["state"] == "created"
+
+
+# The host's copies of session states
+
+
+def _copied_state(store, session_id: str, at: datetime):
+    """Poll the session in the store's table and return the state it copied."""
+    return store.poll_times.record(session_id, to_millis(at), 1).state
+
+
+def _copy_state(store, session_id: str, state: str, at: datetime) -> None:
+    poll = store.poll_times.record(session_id, to_millis(at), 1)
+    store.poll_times.remember_state(
+        session_id, poll.version, state, to_millis(later(minutes=10)), to_millis(at)
+    )
+
+
+def test_create_session_copies_first_state(store, db):
+    db.create_session(make_session())
+
+    assert _copied_state(store, SESSION_ID, later(seconds=1)) == "created"
+
+
+def test_transition_drops_copied_state(store, db):
+    db.create_session(make_session())
+    _copy_state(store, SESSION_ID, "created", NOW)
+
+    db.transition(SESSION_ID, from_states={"created"}, to="request_retrieved", now=NOW)
+
+    assert _copied_state(store, SESSION_ID, later(seconds=1)) is None
+
+
+def test_copied_state_dropped_after_commit(store, db):
+    db.create_session(make_session())
+    _copy_state(store, SESSION_ID, "created", NOW)
+
+    with db.transaction():
+        db.transition(
+            SESSION_ID, from_states={"created"}, to="request_retrieved", now=NOW
+        )
+        kept = _copied_state(store, SESSION_ID, later(seconds=1))
+
+    assert kept == "created"
+    assert _copied_state(store, SESSION_ID, later(seconds=2)) is None
+
+
+def test_rolled_back_transition_keeps_copied_state(store, db):
+    db.create_session(make_session())
+    _copy_state(store, SESSION_ID, "created", NOW)
+
+    with pytest.raises(RuntimeError, match="abandon"), db.transaction():
+        db.transition(
+            SESSION_ID, from_states={"created"}, to="request_retrieved", now=NOW
+        )
+        raise RuntimeError("abandon the change")
+
+    assert _copied_state(store, SESSION_ID, later(seconds=1)) == "created"
+    assert db.session_state(SESSION_ID)["state"] == "created"

@@ -92,7 +92,9 @@ class Store:
 
     def connect(self) -> StoreConnection:
         """Open a connection that the caller must close, unlike :meth:`connection`."""
-        return StoreConnection(self.backend, self.backend.connect())
+        return StoreConnection(
+            self.backend, self.backend.connect(), poll_times=self.poll_times
+        )
 
     def acquire(self) -> StoreConnection:
         """Take a connection from this process's pool; closing it gives it back.
@@ -100,7 +102,12 @@ class Store:
         SQLite connections are reused, which saves a connect and its
         PRAGMAs per request. PostgreSQL connections close as usual.
         """
-        return StoreConnection(self.backend, self.pool.acquire(), self.pool.release)
+        return StoreConnection(
+            self.backend,
+            self.pool.acquire(),
+            self.pool.release,
+            poll_times=self.poll_times,
+        )
 
     @contextmanager
     def connection(self) -> Iterator[StoreConnection]:

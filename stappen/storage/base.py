@@ -10,6 +10,7 @@ from typing import Any
 
 from stappen.storage.backends import Backend
 from stappen.storage.errors import IntegrityError
+from stappen.storage.polltimes import PollTimes
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +51,17 @@ class ConnectionBase:
         backend: Backend,
         raw: Any,
         release: Callable[[Any], None] | None = None,
+        *,
+        poll_times: PollTimes | None = None,
     ):
         self.backend = backend
         self.raw = raw
         self.closed = False
+        self.poll_times = poll_times
+        """The host's copies of session states, dropped when a state changes."""
         self._release = release
+        self._depth = 0
+        self._after_commit: list[Callable[[], None]] = []
 
     def close(self) -> None:
         """Close the raw connection, or hand it back to the pool it came from."""
@@ -79,11 +86,33 @@ class ConnectionBase:
         On SQLite this takes the database's write lock at once (BEGIN
         IMMEDIATE), so keep the block short. Nested blocks become savepoints.
         """
+        self._depth += 1
+        committed = False
         try:
             with self.backend.transaction(self.raw):
                 yield
+            committed = True
         except self.backend.integrity_errors as error:
             raise IntegrityError(f"The database rejected the write: {error}") from error
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                callbacks, self._after_commit = self._after_commit, []
+                for callback in callbacks if committed else ():
+                    callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once the outermost open transaction commits.
+
+        Outside a transaction it runs at once; a rollback drops it. A
+        savepoint that rolls back inside a transaction that commits keeps
+        it, so it must be harmless when the change it follows did not
+        happen.
+        """
+        if self._depth == 0:
+            callback()
+        else:
+            self._after_commit.append(callback)
 
     def _execute(self, sql: str, params: dict[str, Any] | None = None) -> Any:
         return self.raw.execute(self.backend.sql(sql), params or {})

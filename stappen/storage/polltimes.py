@@ -1,19 +1,29 @@
-"""When each wallet session's status was last polled, shared by the worker processes.
+"""Status polls of wallet sessions, shared by the worker processes of one host.
 
-Status polls are the API's most frequent request, and each one must know
-when the previous poll of its session came, to reject polls that come too
-early. Kept in the database, that time made every poll a write, and the
-writes of all workers queue for SQLite's single write lock. Here the times
-live in a fixed table in a memory-mapped file that every worker process on
-the host maps, guarded by a file lock. Nothing in it is written to disk on
-purpose: the operating system may do so at any time or never.
+Status polls are the API's most frequent request. Each one must know when
+the previous poll of its session came, to reject polls that come too
+early, and most find the session in the state the previous poll saw.
+Kept in the database, the poll time made every poll a write, and the
+writes of all workers queue for SQLite's single write lock. Here a fixed
+table in a memory-mapped file, which every worker process on the host
+maps under a file lock, keeps for each session the time of its last poll
+and a copy of its state and expiry time. Nothing in it is written to disk
+on purpose: the operating system may do so at any time or never.
+
+The database stays the source of every state. A copy is made only from
+a database read, and the storage layer drops it when a transaction that
+changes the session's state commits. A version number in the slot keeps
+a read that raced with such a change from storing an outdated copy. A
+copy older than STATE_TTL_MS is read again, which bounds how late a page
+learns of a change that this host did not make: one made on another API host
+sharing a PostgreSQL database, or one whose process died between its
+commit and dropping the copy.
 
 Losing the table, after a reboot for example, only lets each page poll
 early once. Two sessions whose ids fall in the same slot take turns in it,
-which again only lets a poll through early. With several hosts, such as
-API servers sharing one PostgreSQL database, each host keeps its own
-table, so a page whose polls land on different hosts may poll once per
-host in each interval.
+which again only lets a poll through early and costs a database read.
+With several hosts, each host keeps its own table, so a page whose polls
+land on different hosts may poll once per host in each interval.
 """
 
 from __future__ import annotations
@@ -25,20 +35,43 @@ import os
 import struct
 import threading
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 SLOTS = 1 << 16
 """Slots in the table; more sessions polled at once than this share slots."""
 
-_SLOT = struct.Struct("<16sq")
-"""One slot: a digest of the session id, and the poll time in epoch ms."""
+STATE_TTL_MS = 5000
+"""How long a copy of a session's state serves polls before it is read again."""
 
+_SLOT = struct.Struct("<16sqqqq24s")
+"""One slot: a digest of the session id, the last poll time, a version,
+when the copy was made (0 for no copy), the copied expiry time, and the
+copied state. Every change of the copy increases the version. Times are
+epoch milliseconds."""
+
+_NEVER = -(2**62)
+"""The poll time of a slot that has no poll yet: long enough ago for any interval."""
 
 _MAP_FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
 
 
+class Poll(NamedTuple):
+    """The outcome of recording one status poll."""
+
+    wait_ms: int | None
+    """Milliseconds to wait before polling again; None for an allowed poll."""
+    state: str | None
+    """The session's state from a recent copy; None when it must be read."""
+    expires_ms: int | None
+    """The session's expiry time from the same copy, in epoch milliseconds."""
+    version: int
+    """The slot's version, for :meth:`PollTimes.remember_state`."""
+
+
 class PollTimes:
-    """The table of poll times in the file at ``path``, created on first use.
+    """The table in the file at ``path``, created on first use.
 
     Safe to use from several threads and processes. A process that
     inherits the object across fork() opens the file again, because a file
@@ -56,27 +89,84 @@ class PollTimes:
     def __repr__(self) -> str:
         return f"PollTimes({str(self.path)!r})"
 
-    def record(self, session_id: str, now_ms: int, min_interval_ms: int) -> int | None:
+    def record(self, session_id: str, now_ms: int, min_interval_ms: int) -> Poll:
         """Record a poll of ``session_id`` at ``now_ms`` unless it comes too early.
 
-        Returns None for a poll that came at least ``min_interval_ms`` after
-        the previous one, and otherwise how many milliseconds the caller
-        should wait. An early poll leaves the recorded time as it was. A
-        poll time later than ``now_ms`` (the clock was set back) makes the
-        caller wait the whole interval.
+        An allowed poll, one that came at least ``min_interval_ms`` after
+        the previous one, gets ``wait_ms`` None and, when a copy younger
+        than STATE_TTL_MS exists, the session's state and expiry time. An
+        early poll gets how many milliseconds to wait, and leaves the
+        recorded time as it was. A poll time later than ``now_ms`` (the
+        clock was set back) makes the caller wait the whole interval.
         """
-        digest = hashlib.blake2b(session_id.encode(), digest_size=24).digest()
-        offset = int.from_bytes(digest[16:], "little") % self.slots * _SLOT.size
-        key = digest[:16]
+        key, offset = self._locate(session_id)
 
         with self._locked() as table:
-            stored_key, last_ms = _SLOT.unpack_from(table, offset)
+            slot = _SLOT.unpack_from(table, offset)
+            stored_key, last_ms, version, copied_ms, expires_ms, state = slot
+            if stored_key != key:
+                version += 1
+                copied_ms = 0
+            elif now_ms - last_ms < min_interval_ms:
+                wait_ms = min(min_interval_ms, min_interval_ms - (now_ms - last_ms))
+                return Poll(wait_ms, None, None, version)
+            _SLOT.pack_into(
+                table, offset, key, now_ms, version, copied_ms, expires_ms, state
+            )
+
+        if copied_ms and 0 <= now_ms - copied_ms < STATE_TTL_MS:
+            return Poll(None, state.rstrip(b"\0").decode(), expires_ms, version)
+        return Poll(None, None, None, version)
+
+    def remember_state(
+        self, session_id: str, version: int, state: str, expires_ms: int, now_ms: int
+    ) -> None:
+        """Keep a copy of a state read from the database after :meth:`record`.
+
+        ``version`` is the one that record() returned. The copy is not
+        kept when the slot changed since, because the state read may then be
+        older than a change that has committed in between.
+        """
+        encoded = state.encode()
+        if len(encoded) > 24:
+            return
+        key, offset = self._locate(session_id)
+
+        with self._locked() as table:
+            stored_key, last_ms, current, *_ = _SLOT.unpack_from(table, offset)
+            if stored_key == key and current == version:
+                _SLOT.pack_into(
+                    table, offset, key, last_ms, version, now_ms, expires_ms, encoded
+                )
+
+    def prime(
+        self, session_id: str, state: str, expires_ms: int, created: datetime
+    ) -> None:
+        """Give a new session's slot a copy of its first state, before any poll.
+
+        The slot is taken from any session that used it, and no poll time
+        is recorded, so the first poll is allowed and served from the copy.
+        """
+        encoded = state.encode()
+        if len(encoded) > 24:
+            return
+        key, offset = self._locate(session_id)
+        copied_ms = int(created.timestamp() * 1000)
+
+        with self._locked() as table:
+            version = _SLOT.unpack_from(table, offset)[2]
+            _SLOT.pack_into(
+                table, offset, key, _NEVER, version + 1, copied_ms, expires_ms, encoded
+            )
+
+    def forget_state(self, session_id: str) -> None:
+        """Drop the copy of a session's state, after a change of it has committed."""
+        key, offset = self._locate(session_id)
+
+        with self._locked() as table:
+            stored_key, last_ms, version, *_ = _SLOT.unpack_from(table, offset)
             if stored_key == key:
-                elapsed = now_ms - last_ms
-                if elapsed < min_interval_ms:
-                    return min(min_interval_ms, min_interval_ms - elapsed)
-            _SLOT.pack_into(table, offset, key, now_ms)
-        return None
+                _SLOT.pack_into(table, offset, key, last_ms, version + 1, 0, 0, b"")
 
     def close(self) -> None:
         """Unmap the table and close its file, if this process opened them."""
@@ -85,6 +175,11 @@ class PollTimes:
                 self._map.close()
                 os.close(self._descriptor)
             self._pid = self._descriptor = self._map = None
+
+    def _locate(self, session_id: str) -> tuple[bytes, int]:
+        digest = hashlib.blake2b(session_id.encode(), digest_size=24).digest()
+        offset = int.from_bytes(digest[16:], "little") % self.slots * _SLOT.size
+        return digest[:16], offset
 
     @contextmanager
     def _locked(self):
@@ -102,8 +197,10 @@ class PollTimes:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            # Every process grows the file to the same size; extending with
-            # zeros leaves any slots already written as they were.
+            # Every process grows the file to the same size, and extending
+            # with zeros leaves slots already written as they were. A file
+            # of an earlier layout is reused: its bytes almost never match
+            # a session's digest together with a recent copy time.
             if os.fstat(descriptor).st_size < size:
                 os.ftruncate(descriptor, size)
             # Mapping every page now spares each new session a page fault.

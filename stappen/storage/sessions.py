@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from datetime import datetime
@@ -98,6 +99,13 @@ class SessionOperations(ConnectionBase):
                 "created",
                 to_state=row["state"],
             )
+            if self.poll_times is not None:
+                copy = (row["state"], to_millis(row["expires_at"]))
+                self.after_commit(
+                    functools.partial(
+                        self.poll_times.prime, row["id"], *copy, row["created_at"]
+                    )
+                )
 
     def get_session(self, session_id: str) -> dict[str, Any] | None:
         """Return the session with this id as a dict, or None."""
@@ -230,6 +238,10 @@ class SessionOperations(ConnectionBase):
             to_state=to,
             detail=detail,
         )
+        if self.poll_times is not None:
+            self.after_commit(
+                functools.partial(self.poll_times.forget_state, current["id"])
+            )
 
     def _add_event(
         self,
