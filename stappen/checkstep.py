@@ -64,7 +64,7 @@ MIN_EXPIRES_IN, MAX_EXPIRES_IN = 60, 900
 VOUCHER_CLAIMS = (
     ("regeling", "string"),
     ("uitkomst", "string"),
-    ("bedrag", "number"),
+    ("bedrag", "string"),
     ("besluit_id", "string"),
     ("regels_sha256", "string"),
     ("regels_versie", "string"),
@@ -79,7 +79,8 @@ VOUCHER_CLAIMS = (
 the ids of the matched rules. ``gebruikte_gegevens`` has one entry per
 presented credential whose claims were used: its type, its issuer and the
 SHA-256 of the verifier's record of it (issuer, type and disclosed claims,
-as canonical JSON). ``bedrag`` is issued as a decimal text, or null."""
+as canonical JSON). ``bedrag`` is the amount as exact decimal text, such as "264", or null
+when the step names no amount."""
 
 DMN_TYPES = {
     "boolean": ("boolean",),
@@ -225,7 +226,7 @@ def check_check_step(flow: Flow, step: Step, problems: Problems, line_of: LineOf
 def _no_settings_message(settings) -> str:
     return (
         "a check step needs settings: at least rules, decision, version, "
-        "valid_from, valid_to and inputs; see docs/check-step.md, got "
+        "valid_from, valid_to, inputs and eligible; see docs/check-step.md, got "
         f"{_got(settings)}"
     )
 
