@@ -79,8 +79,8 @@ VOUCHER_CLAIMS = (
 the ids of the matched rules. ``gebruikte_gegevens`` has one entry per
 presented credential whose claims were used: its type, its issuer and the
 SHA-256 of the verifier's record of it (issuer, type and disclosed claims,
-as canonical JSON). ``bedrag`` is the amount as exact decimal text, such as "264", or null
-when the step names no amount."""
+as canonical JSON). ``bedrag`` is the amount as exact decimal text, such
+as "264", or null when the step names no amount."""
 
 DMN_TYPES = {
     "boolean": ("boolean",),
@@ -329,10 +329,14 @@ def _check_decision(model: DmnModel, settings: dict, report: SettingsReport) -> 
     if decision in model.decision_names:
         return True
     known = ", ".join(repr(name) for name in model.decision_names)
+    fix = (
+        f"the decisions there are {known}"
+        if known
+        else "the file defines no decision; export it again from the DMN modeler"
+    )
     report.error(
         ("decision",),
-        f"decision {decision!r} not found in {settings['rules']!r}; the "
-        f"decisions there are {known}",
+        f"decision {decision!r} not found in {settings['rules']!r}; {fix}",
     )
     return False
 

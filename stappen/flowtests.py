@@ -333,7 +333,9 @@ def _bounds_problem(answer, value, got: str) -> str | None:
 def _is_number(value) -> bool:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
-    return math.isfinite(value)
+    # Integers are always finite, and math.isfinite fails on those too
+    # large for a float.
+    return isinstance(value, int) or math.isfinite(value)
 
 
 def _is_date(value) -> bool:

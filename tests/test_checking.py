@@ -80,6 +80,21 @@ def test_trial_missing_answer_rejected(vil):
     )
 
 
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (10**400, "expected at most 20000, the question's max"),
+        ("1290", "expected a finite number, got '1290'"),
+        ([1], "expected a finite number, got a list of 1 item"),
+    ],
+)
+def test_trial_bad_amount_rejected(vil, value, reason):
+    response = _trial(vil.client, **{"netto-inkomen": value})
+
+    assert response.status_code == 400
+    assert reason in response.get_json()["message"]
+
+
 def test_check_outside_validity_rejected(vil):
     vil.clock.now = datetime(2027, 1, 1, 9, 0, tzinfo=UTC)
     response = _trial(vil.client)
