@@ -15,8 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, NoReturn
 
@@ -29,7 +28,7 @@ from stappen.flowtests import answer_problem
 from stappen.model import Flow, Step
 from stappen.qr import qr_svg
 from stappen.rules import DmnError, DmnModel, Evaluation, load_dmn
-from stappen.sessions import POLL_AFTER_MS, json_body
+from stappen.sessions import POLL_AFTER_MS, json_body, new_session
 from stappen.storage.errors import session_label
 from stappen.yamlload import describe
 
@@ -350,19 +349,12 @@ def _offer_voucher(
     credentials = {
         voucher.id: {"vct": voucher.vct, "claims": claims, "origin": ORIGIN_CHECK}
     }
+    offer_settings = voucher.issue_settings()
     fields, wallet_url = issuer.prepare_offer(
-        app, voucher.issue_settings(), credentials, {"check": step.id}, lang, moment
+        app, offer_settings, credentials, {"check": step.id}, lang, moment
     )
 
-    session = {
-        "id": secrets.token_urlsafe(32),
-        "flow": flow.id,
-        "step": step.id,
-        "created_at": moment,
-        "expires_at": moment + timedelta(seconds=voucher.expires_in),
-        **fields,
-    }
-    session["data"] = {**fields["data"], "lang": lang}
+    session = new_session(flow, step, offer_settings, moment, fields, lang)
     storage.request_connection().create_session(session)
     log.info(
         "Session %s: voucher offered for step %r of flow %r",

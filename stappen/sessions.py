@@ -86,7 +86,7 @@ def create_session() -> tuple[Response, int]:
     # The issuer returns the transaction code to show the citizen with the
     # fields; it is no session column.
     tx_code = fields.pop("tx_code", None)
-    session = _new_session(flow, step, settings, moment, fields, lang)
+    session = new_session(flow, step, settings, moment, fields, lang)
     storage.request_connection().create_session(session)
     log.info(
         "Session %s: created for step %r of flow %r",
@@ -215,7 +215,7 @@ def _issuer_module() -> ModuleType:
         abort(501, description="issuing credentials is not available in this API")
 
 
-def _new_session(
+def new_session(
     flow: Flow,
     step: Step,
     settings: WalletStepSettings,
@@ -223,6 +223,7 @@ def _new_session(
     fields: dict,
     lang: str,
 ) -> dict:
+    """Return a new session of ``step``, with a fresh transaction id, to store."""
     session = {
         "id": secrets.token_urlsafe(32),
         "flow": flow.id,
