@@ -138,7 +138,7 @@ def _load(
 ) -> tuple[float, float]:
     """Send GETs from ``threads`` clients for ``seconds``, taking ``paths`` in turn.
 
-    Returns the requests per second and the share of them answered 429.
+    Returns the requests per second and the share of them rejected with 429.
     """
     counts = [0] * threads
     rejected = [0] * threads
@@ -219,7 +219,7 @@ def bench_polling(sessions: int, seconds: float) -> None:
             # session is polled once, then in turn for long enough that the
             # API refreshes its copies of the states as it does for real
             # pages. With enough sessions, polls of one session come more
-            # than a second apart, so the API answers rather than rejects.
+            # than a second apart, so the API serves them instead of rejecting them.
             _load(port, status_paths, sessions / bare)
             length = max(seconds, 2 * STATE_TTL_MS / 1000)
             polls, rejected = _load(port, status_paths, length)
@@ -228,7 +228,7 @@ def bench_polling(sessions: int, seconds: float) -> None:
             server.wait(timeout=10)
     print(
         f"status polls   {polls:8.0f}/s   bare Flask endpoint {bare:8.0f}/s   "
-        f"polls at {polls / bare:4.0%} of bare ({rejected:.1%} answered 429)"
+        f"polls at {polls / bare:4.0%} of bare ({rejected:.1%} rejected with 429)"
     )
 
 

@@ -1,8 +1,8 @@
 """The settings of a check step: which DMN decision decides, and from what.
 
 A check step names a DMN file in the flow's folder, the decision in it, and
-the rules' version and validity period. It also says where each input of
-the decision comes from, which outcomes mean eligible, and which voucher
+the rules' version and validity period. It also names the source of each
+input of the decision, which outcomes mean eligible, and which voucher
 credential an eligible citizen receives. Inputs come either from claims
 that a wallet step of purpose ``present`` verified, or from answers for an
 anonymous trial calculation, which never gives a voucher. docs/check-step.md
@@ -116,7 +116,7 @@ class InvalidCheckSettings(StappenError):
 
 @dataclasses.dataclass(frozen=True)
 class InputSource:
-    """Where the value of one DMN input comes from."""
+    """The source of one DMN input's value: a presented claim or an answer."""
 
     name: str
     claim: tuple[str, str, tuple[str, ...]] | None = None

@@ -246,7 +246,7 @@ def session_status(transaction_id: str) -> Response:
     moment = apiconfig.now(current_app)
     now_ms = to_millis(moment)
     # Polls are the most frequent request. An early one is rejected before
-    # the database is asked, and an allowed one is mostly answered from the
+    # the database is asked, and an allowed one is mostly served from the
     # host's copy of the session's state (see storage/polltimes.py).
     poll_times = storage.request_store().poll_times
     poll = poll_times.record(transaction_id, now_ms, POLL_AFTER_MS)

@@ -14,10 +14,10 @@ The database stays the source of every state. A copy is made only from
 a database read, and the storage layer drops it when a transaction that
 changes the session's state commits. A version number in the slot keeps
 a read that raced with such a change from storing an outdated copy. A
-copy older than STATE_TTL_MS is read again, which bounds how late a page
-learns of a change that this host did not make: one made on another API host
-sharing a PostgreSQL database, or one whose process died between its
-commit and dropping the copy.
+copy older than STATE_TTL_MS is read again. That bounds how late a page
+learns of a change that this host did not make. Such a change was made on
+another API host sharing a PostgreSQL database, or by a process that died
+between its commit and dropping the copy.
 
 Losing the table, after a reboot for example, only lets each page poll
 early once. Two sessions whose ids fall in the same slot take turns in it,
