@@ -10,6 +10,18 @@ import pytest
 
 TESTS = Path(__file__).resolve().parent
 PROJECT = TESTS.parent
+SHARED_DATA = PROJECT.parent / "shared"
+"""Test data kept beside the repository, not in it: the DMN TCK and
+published rule tables. The project does not install it, so tests that
+read it skip where it is missing."""
+
+
+def require_shared_data(folder: Path) -> None:
+    """Skip the calling test unless ``folder`` of the shared test data exists."""
+    if not folder.is_dir():
+        pytest.skip(f"the shared test data is not at {folder}")
+
+
 FIXTURE_STEPS = TESTS / "fixtures" / "steps"
 
 REGENERATE = os.environ.get("STAPPEN_REGENERATE") == "1"

@@ -5,20 +5,17 @@ from __future__ import annotations
 import datetime
 import itertools
 import json
-import os
 from decimal import Decimal
-
-import pytest
 
 from stappen.checkstep import read_settings
 from stappen.errors import Problems
 from stappen.flows import load_flow
 from stappen.rules import load_dmn
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, SHARED_DATA, require_shared_data
 
 VIL = PROJECT / "steps" / "vil"
 OWN_TABLE = VIL / "iit-utrecht.dmn"
-PUBLISHED = PROJECT.parent / "shared" / "dmn" / "real" / "vil-utrecht"
+PUBLISHED = SHARED_DATA / "dmn" / "real" / "vil-utrecht"
 DECISION = "Individuele inkomenstoeslag"
 
 # Our input names for the published table's input names.
@@ -34,11 +31,7 @@ RENAMED = {
 
 
 def _published():
-    if not PUBLISHED.is_dir():
-        reason = f"the published Utrecht tables are not at {PUBLISHED}"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_shared_data(PUBLISHED)
     return load_dmn(PUBLISHED / "iit-utrecht.dmn")
 
 

@@ -4,26 +4,21 @@ zorgtoeslag decision of Open Regels, against their expected cases."""
 from __future__ import annotations
 
 import json
-import os
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from stappen.rules import load_dmn
+from tests.conftest import SHARED_DATA, require_shared_data
 
-REAL = Path(__file__).parents[1].parent / "shared" / "dmn" / "real"
+REAL = SHARED_DATA / "dmn" / "real"
 UTRECHT = REAL / "vil-utrecht"
 ZORGTOESLAG = REAL / "zorgtoeslag"
 
 
 def _require(folder: Path) -> None:
-    if folder.is_dir():
-        return
-    reason = f"the published DMN tables are not at {folder}"
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
+    require_shared_data(folder)
 
 
 def _utrecht_cases():

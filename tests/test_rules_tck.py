@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
+from tests.conftest import SHARED_DATA, require_shared_data
 from tests.dmn_tck import read_cases, run_case
 
-TCK = Path(__file__).parents[1].parent / "shared" / "dmn" / "tck" / "compliance-level-2"
+TCK = SHARED_DATA / "dmn" / "tck" / "compliance-level-2"
 
 # Test cases this evaluator is known to fail, with the reason (see docs/rules.md).
 KNOWN_FAILURES: dict[str, str] = {}
@@ -33,15 +31,7 @@ def _params():
 
 
 def test_tck_folder_present():
-    if TCK.is_dir():
-        return
-    reason = (
-        f"the DMN TCK is not at {TCK}; check out the shared test data next to"
-        " the repository"
-    )
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
+    require_shared_data(TCK)
 
 
 def test_tck_case_count():
