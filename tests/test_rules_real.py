@@ -21,6 +21,12 @@ def _require(folder: Path) -> None:
     require_shared_data(folder)
 
 
+def _load(folder: Path, name: str):
+    """Load a published table, skipping the test where the data is missing."""
+    _require(folder)
+    return load_dmn(folder / name)
+
+
 def _utrecht_cases():
     path = UTRECHT / "expected-cases.json"
     if not path.is_file():
@@ -50,7 +56,7 @@ def test_real_tables_present():
 
 @pytest.mark.parametrize(("file", "case"), _utrecht_cases())
 def test_utrecht_case(file, case):
-    model = load_dmn(UTRECHT / file)
+    model = _load(UTRECHT, file)
     (decision, expected), *_ = case["expected"].items()
 
     evaluation = model.evaluate(decision, case["inputs"])
@@ -60,7 +66,7 @@ def test_utrecht_case(file, case):
 
 
 def test_utrecht_draagkracht_divides_in_decimal():
-    model = load_dmn(UTRECHT / "draagkracht-utrecht.dmn")
+    model = _load(UTRECHT, "draagkracht-utrecht.dmn")
     inputs = {
         "bijstand": False,
         "alleenstaande": True,
@@ -78,7 +84,7 @@ def test_utrecht_draagkracht_divides_in_decimal():
 
 def test_utrecht_trace_names_file_and_rule():
     path = UTRECHT / "iit-utrecht.dmn"
-    model = load_dmn(path)
+    model = _load(UTRECHT, path.name)
     inputs = {
         "aowLeeftijdBehaald": False,
         "ouderDan21": True,
@@ -109,7 +115,7 @@ def _camunda_value(variable: dict):
 
 @pytest.mark.parametrize("case", _zorgtoeslag_cases())
 def test_zorgtoeslag_case(case):
-    model = load_dmn(ZORGTOESLAG / "BerekenRechtEnHoogteZorg.dmn")
+    model = _load(ZORGTOESLAG, "BerekenRechtEnHoogteZorg.dmn")
     inputs = {
         name: variable["value"] for name, variable in case["input"]["variables"].items()
     }
@@ -124,7 +130,7 @@ def test_zorgtoeslag_case(case):
 
 
 def test_zorgtoeslag_reads_capital_null_with_warning():
-    model = load_dmn(ZORGTOESLAG / "BerekenRechtEnHoogteZorg.dmn")
+    model = _load(ZORGTOESLAG, "BerekenRechtEnHoogteZorg.dmn")
 
     assert len(model.warnings) == 6
     assert model.warnings[0].endswith(
