@@ -77,6 +77,8 @@ def _receive(app: Flask, db, session: dict, moment: datetime) -> tuple[Response,
         raise Rejected("this request has ended or expired; start a new session")
 
     vp_token = parameters.get("vp_token")
+    # Kept decrypted, so that a review can verify the presentation again.
+    db.add_evidence(session["id"], "vp_token", {"vp_token": vp_token}, moment)
     outcome = _verify_response(app, db, session, vp_token, issuer_keys, moment)
     _record_outcome(db, session, outcome, moment)
     return _finish(db, session, outcome, moment)
