@@ -32,6 +32,13 @@ from pathlib import Path
 from flask import Flask, current_app, g
 
 from stappen.storage.activity import SessionActivity
+from stappen.storage.applications import (
+    APPLICATION_STATUSES,
+    DECISION_OUTCOMES,
+    ApplicationPage,
+    ApplicationRecords,
+    NewApplication,
+)
 from stappen.storage.backends import Backend, backend_for, redact_url
 from stappen.storage.errors import (
     IntegrityError,
@@ -48,6 +55,10 @@ from stappen.storage.retention import SessionRetention
 from stappen.storage.sessions import END_STATES, LOOKUP_FIELDS
 
 __all__ = [
+    "APPLICATION_STATUSES",
+    "DECISION_OUTCOMES",
+    "ApplicationPage",
+    "NewApplication",
     "END_STATES",
     "LOOKUP_FIELDS",
     "IntegrityError",
@@ -70,7 +81,9 @@ log = logging.getLogger(__name__)
 EXTENSION_KEY = "stappen.storage"
 
 
-class StoreConnection(SessionActivity, IssuerOperations, SessionRetention):
+class StoreConnection(
+    SessionActivity, IssuerOperations, SessionRetention, ApplicationRecords
+):
     """An open connection with every storage operation; see the modules for each."""
 
 
