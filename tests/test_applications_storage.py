@@ -8,6 +8,7 @@ import pytest
 
 from stappen import storage
 from stappen.storage import IntegrityError, NewApplication
+from stappen.storage.applications import secret_hash
 
 NOW = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 
@@ -180,3 +181,15 @@ def test_rule_table_stored_once(db):
     assert again is False
     assert db.rule_table("c0ffee")["content"] == content
     assert db.rule_table("missing") is None
+
+
+def test_citizen_needs_secret(db):
+    db.create_application(
+        new_application(secret_hash=secret_hash("geheim-1234")), now=NOW
+    )
+
+    found = db.citizen_application("VIL-0001", "geheim-1234")
+
+    assert found["id"] == "application-1"
+    assert db.citizen_application("VIL-0001", "geheim-9999") is None
+    assert db.citizen_application("VIL-0404", "geheim-1234") is None

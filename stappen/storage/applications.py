@@ -11,6 +11,8 @@ its decision row.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import logging
 from datetime import datetime
 from typing import Any
@@ -71,6 +73,11 @@ class ApplicationPage:
     total: int
 
 
+def secret_hash(secret: str) -> str:
+    """Return the SHA-256 in hex of a citizen's secret, as the table stores it."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
 class ApplicationRecords(ConnectionBase):
     """Operations on applications, decisions and stored rule tables."""
 
@@ -107,6 +114,17 @@ class ApplicationRecords(ConnectionBase):
             {"reference": reference},
         )
         return None if row is None else self.application(row["id"])
+
+    def citizen_application(self, reference: str, secret: str) -> dict | None:
+        """Return the application with this reference if ``secret`` is its secret.
+
+        An unknown reference and a wrong secret both return None, so a caller
+        cannot tell them apart.
+        """
+        application = self.application_by_reference(reference)
+        expected = application["secret_hash"] if application else secret_hash("")
+        matches = hmac.compare_digest(expected, secret_hash(secret))
+        return application if application is not None and matches else None
 
     def list_applications(
         self,
