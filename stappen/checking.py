@@ -22,13 +22,13 @@ from typing import Any, NoReturn
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify
 from werkzeug.exceptions import Conflict
 
-from stappen import apiconfig, apierrors, checkstep, issuer, storage
+from stappen import apiconfig, apierrors, audit, checkstep, issuer, storage
 from stappen.checkstep import CheckSettings
 from stappen.flowtests import answer_problem
 from stappen.model import Flow, Step
 from stappen.qr import qr_svg
 from stappen.rules import DmnError, DmnModel, Evaluation, load_dmn
-from stappen.sessions import POLL_AFTER_MS, json_body, new_session
+from stappen.sessions import POLL_AFTER_MS, json_body, new_session, store_new_session
 from stappen.storage.errors import session_label
 from stappen.yamlload import describe
 
@@ -80,8 +80,10 @@ def run_check() -> tuple[Response, int]:
     evaluation = _evaluate(app, settings, inputs, step, session)
     response = _outcome(flow, settings, evaluation, lang)
 
-    if session is not None:
-        _record(session, settings, evaluation, response, moment)
+    if session is None:
+        _audit_evaluation(storage.request_connection(), settings, response)
+    else:
+        _record(session, settings, evaluation, response, inputs, moment)
     if response["eligible"] and settings.voucher is not None and not settings.trial:
         response["voucher"] = _offer_voucher(
             app, flow, step, settings, evaluation, response, used, moment, lang
@@ -319,7 +321,7 @@ def _output(value, name: str | None):
     return value.get(name) if isinstance(value, dict) else None
 
 
-def _record(session, settings, evaluation, response, moment) -> None:
+def _record(session, settings, evaluation, response, inputs, moment) -> None:
     db = storage.request_connection()
     evidence = {
         "decision": settings.decision,
@@ -330,11 +332,43 @@ def _record(session, settings, evaluation, response, moment) -> None:
         "amount": response["amount"],
         "trace": evaluation.trace.to_dict(),
     }
-    response["check_id"] = str(
-        db.add_evidence(session["id"], "check_evaluation", evidence, moment)
-    )
+    with db.transaction():
+        response["check_id"] = str(
+            db.add_evidence(session["id"], "check_evaluation", evidence, moment)
+        )
+        _audit_evaluation(db, settings, response, session, inputs)
     log.info(
         "Session %s: checked, %s", session_label(session["id"]), response["result"]
+    )
+
+
+def _audit_evaluation(db, settings, response, session=None, inputs=None) -> None:
+    """Record a rules.evaluated event, with the personal inputs as review data only.
+
+    A trial calculation is anonymous, so its event has no subject and keeps
+    no inputs.
+    """
+    data = {
+        "decision": settings.decision,
+        "version": settings.version,
+        "sha256": response["rules"]["sha256"],
+        "matched_rules": response["rules"]["matched_rules"],
+        "result": response["result"],
+        "amount": response["amount"],
+        "trial": settings.trial,
+    }
+    if session is None:
+        audit.record(db, "rules.evaluated", actor="citizen", data=data)
+        return
+
+    data["check_id"] = response["check_id"]
+    audit.record(
+        db,
+        "rules.evaluated",
+        subject=audit.session_subject(session["id"]),
+        actor="citizen",
+        data=data,
+        personal={"inputs": audit.to_audit_data(inputs)},
     )
 
 
@@ -350,12 +384,13 @@ def _offer_voucher(
         voucher.id: {"vct": voucher.vct, "claims": claims, "origin": ORIGIN_CHECK}
     }
     offer_settings = voucher.issue_settings()
+    source = {"check": step.id, "check_id": response["check_id"]}
     fields, wallet_url = issuer.prepare_offer(
-        app, offer_settings, credentials, {"check": step.id}, lang, moment
+        app, offer_settings, credentials, source, lang, moment
     )
 
     session = new_session(flow, step, offer_settings, moment, fields, lang)
-    storage.request_connection().create_session(session)
+    store_new_session(storage.request_connection(), session)
     log.info(
         "Session %s: voucher offered for step %r of flow %r",
         session_label(session["id"]),

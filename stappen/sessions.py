@@ -21,7 +21,7 @@ import click
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 
-from stappen import apiconfig, apierrors, jose, storage, verifier
+from stappen import apiconfig, apierrors, audit, jose, storage, verifier
 from stappen.model import Flow, Step
 from stappen.qr import qr_svg
 from stappen.storage import END_STATES
@@ -87,7 +87,7 @@ def create_session() -> tuple[Response, int]:
     # fields; it is no session column.
     tx_code = fields.pop("tx_code", None)
     session = new_session(flow, step, settings, moment, fields, lang)
-    storage.request_connection().create_session(session)
+    store_new_session(storage.request_connection(), session)
     log.info(
         "Session %s: created for step %r of flow %r",
         session_label(session["id"]),
@@ -235,6 +235,47 @@ def new_session(
     session.update(fields)
     session["data"] = {**fields.get("data", {}), "lang": lang}
     return session
+
+
+def store_new_session(db, session: dict) -> None:
+    """Insert a new session and record it in the audit trail, in one transaction.
+
+    An issuing session also records its credential offer. The events name
+    the session by audit.session_subject and contain none of its secrets.
+    """
+    subject = audit.session_subject(session["id"])
+    data = session["data"]
+    with db.transaction():
+        db.create_session(session)
+        created = {
+            "flow": session["flow"],
+            "step": session["step"],
+            "purpose": session["purpose"],
+            "response_mode": data.get("response_mode"),
+        }
+        audit.record(
+            db, "wallet_session.created", subject=subject, actor="citizen", data=created
+        )
+        if session["purpose"] == "issue":
+            audit.record(
+                db,
+                "credential_offer.created",
+                subject=subject,
+                actor="citizen",
+                data=_offer_audit_data(data),
+            )
+
+
+def _offer_audit_data(data: dict) -> dict:
+    source = data.get("source", {})
+    return {
+        "credential_configuration_ids": list(
+            data["offer"]["credential_configuration_ids"]
+        ),
+        "tx_code": "tx_code_hash" in data,
+        "source": sorted(name for name in source if name != "check_id"),
+        "check_id": source.get("check_id"),
+    }
 
 
 # Following a session

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import logging
 from datetime import datetime
 
@@ -39,6 +40,7 @@ from stappen.audit.chain import (
     erase_personal,
     read_events,
     read_personal,
+    to_audit_data,
 )
 from stappen.audit.chain import record as append
 from stappen.audit.checkpoints import CheckpointPolicy, sign_head, write_checkpoint
@@ -56,7 +58,9 @@ __all__ = [
     "read_events",
     "read_personal",
     "record",
+    "session_subject",
     "sign_head",
+    "to_audit_data",
     "verify_trail",
 ]
 
@@ -65,6 +69,7 @@ log = logging.getLogger(__name__)
 EXTENSION_KEY = "stappen.audit"
 DEFAULT_CHECKPOINT_EVENTS = 1000
 DEFAULT_CHECKPOINT_MINUTES = 60
+SESSION_SUBJECT_PREFIX = "wallet-session:"
 
 
 @dataclasses.dataclass
@@ -132,6 +137,18 @@ def record(
         now=now,
         after_append=after_append,
     )
+
+
+def session_subject(session_id: str) -> str:
+    """Return the audit subject of a wallet session, which is not its id.
+
+    A session id is a bearer secret, and the trail outlives the session, so
+    events name the session by the first 128 bits of the id's SHA-256 in
+    hex. Every event of one session has the same subject, and whoever can
+    read the trail cannot use it to reach the session.
+    """
+    digest = hashlib.sha256(session_id.encode()).hexdigest()
+    return SESSION_SUBJECT_PREFIX + digest[:32]
 
 
 def _checkpoint_if_due(

@@ -8,7 +8,8 @@ import json
 import logging
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from stappen.storage.base import ConnectionBase, to_millis
@@ -77,6 +78,27 @@ def canonical_json(value: Any) -> str:
     """
     _check_value(value, "data")
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def to_audit_data(value: Any) -> Any:
+    """Convert JSON-like data to what event data allows.
+
+    Floats and Decimals become strings, because the hash input has no
+    floats. Dates and datetimes become ISO 8601 text. Lists, tuples and
+    dicts are converted item by item; other values are returned as they
+    are, so canonical_json still rejects what it cannot hash.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float | Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [to_audit_data(item) for item in value]
+    if isinstance(value, dict):
+        return {key: to_audit_data(item) for key, item in value.items()}
+    return value
 
 
 def _check_value(value: Any, path: str) -> None:
