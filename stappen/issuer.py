@@ -53,7 +53,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from joserfc.jwk import Key
 from werkzeug.exceptions import BadRequest, InternalServerError
 
-from stappen import apiconfig, checkstep, jose, sdjwt, storage
+from stappen import apiconfig, audit, checkstep, jose, sdjwt, storage
 from stappen.errors import Problems, StappenError
 from stappen.model import Flow, Step
 from stappen.personas import (
@@ -1296,22 +1296,14 @@ def _issue(db, session, configuration_id, entry, holder_jwk, now) -> str:
         status=status_reference(index, status_list_uri(current_app)),
         extra={"bron": PILOT_SOURCE, "herkomst": entry["origin"]},
     )
-    _record_issued(db, session["id"], configuration_id, entry, holder_jwk, index, now)
+    _record_issued(db, session, configuration_id, entry, holder_jwk, index, now)
     return credential
 
 
-def _record_issued(db, session_id, configuration_id, entry, holder_jwk, index, now):
+def _record_issued(db, session, configuration_id, entry, holder_jwk, index, now):
+    session_id = session["id"]
     credential_id = uuid.uuid4().hex
     thumbprint = jose.key_from_jwk(holder_jwk).thumbprint()
-    db.record_issued(
-        session_id,
-        credential_id=credential_id,
-        vct=entry["vct"],
-        status_list_id=STATUS_LIST_ID,
-        status_index=index,
-        holder_jwk_thumbprint=thumbprint,
-        now=now,
-    )
     evidence = {
         "credential_configuration_id": configuration_id,
         "credential_id": credential_id,
@@ -1322,13 +1314,45 @@ def _record_issued(db, session_id, configuration_id, entry, holder_jwk, index, n
         "status_index": index,
         "holder_jwk_thumbprint": thumbprint,
     }
-    _add_evidence(db, session_id, "credential_issued", evidence)
+    with db.transaction():
+        db.record_issued(
+            session_id,
+            credential_id=credential_id,
+            vct=entry["vct"],
+            status_list_id=STATUS_LIST_ID,
+            status_index=index,
+            holder_jwk_thumbprint=thumbprint,
+            now=now,
+        )
+        _add_evidence(db, session_id, "credential_issued", evidence)
+        _audit_issued(db, session, evidence)
     log.info(
         "Issued credential %s (%s, status index %d) in session %s",
         credential_id,
         entry["vct"],
         index,
         session_label(session_id),
+    )
+
+
+def _audit_issued(db, session: dict, evidence: dict) -> None:
+    """Record an issued credential. A voucher's event names the check it came from."""
+    check_id = session["data"].get("source", {}).get("check_id")
+    data = {
+        "credential_id": evidence["credential_id"],
+        "credential_configuration_id": evidence["credential_configuration_id"],
+        "vct": evidence["vct"],
+        "status_list": evidence["status_list"],
+        "status_index": evidence["status_index"],
+    }
+    if check_id is not None:
+        data["check_id"] = check_id
+    audit.record(
+        db,
+        "credential.issued" if check_id is None else "voucher.issued",
+        subject=audit.session_subject(session["id"]),
+        actor="wallet",
+        data=data,
     )
 
 
@@ -1423,7 +1447,20 @@ def revoke(store: storage.Store, credential_id: str) -> dict:
                 "credentials; take the id from the issuer.credential_issued "
                 "evidence of its session"
             )
-        db.set_status(record["status_list_id"], record["status_index"], INVALID)
+        with db.transaction():
+            db.set_status(record["status_list_id"], record["status_index"], INVALID)
+            audit.record(
+                db,
+                "credential.revoked",
+                subject=audit.session_subject(record["session_id"]),
+                actor="operator",
+                data={
+                    "credential_id": credential_id,
+                    "vct": record["vct"],
+                    "status_list": record["status_list_id"],
+                    "status_index": record["status_index"],
+                },
+            )
     log.info(
         "Revoked credential %s (status list %s, index %d)",
         credential_id,

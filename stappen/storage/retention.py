@@ -76,7 +76,7 @@ class SessionRetention(ConnectionBase):
             condition = f"{_PAST_RETENTION} AND NOT {_HAS_CREDENTIALS}"
             return PurgeCount(self._count(condition, params), kept_count)
 
-        removed = self._delete_in_batches(params)
+        removed = self._delete_in_batches(params, now)
         if removed:
             cutoff = now - older_than
             log.info(
@@ -105,7 +105,7 @@ class SessionRetention(ConnectionBase):
         )
         return row["matching"]
 
-    def _delete_in_batches(self, params: dict) -> int:
+    def _delete_in_batches(self, params: dict, now: datetime) -> int:
         removed = 0
         while True:
             with self.transaction():
@@ -115,6 +115,21 @@ class SessionRetention(ConnectionBase):
                     "LIMIT :batch)",
                     {**params, "batch": PURGE_BATCH_SIZE},
                 ).rowcount
+                if deleted:
+                    self._audit_purge(deleted, params["cutoff"], now)
             removed += deleted
             if deleted < PURGE_BATCH_SIZE:
                 return removed
+
+    def _audit_purge(self, count: int, cutoff_ms: int, now: datetime) -> None:
+        """Record one batch of deleted sessions, in the batch's transaction."""
+        # Imported here because stappen.audit imports this package.
+        from stappen import audit
+
+        audit.record(
+            self,
+            "sessions.purged",
+            actor="system",
+            data={"count": count, "cutoff": cutoff_ms},
+            now=now,
+        )

@@ -69,6 +69,9 @@ INSERT_SESSION = (
 
 END_STATES_SQL = ", ".join(f"'{state}'" for state in sorted(END_STATES))
 
+TRANSITION_ACTORS = {"expired": "system", "cancelled": "citizen"}
+"""The audit actor of a move to each state; the wallet is the actor of the others."""
+
 
 class SessionOperations(ConnectionBase):
     """Operations on wallet sessions and the rows that belong to them."""
@@ -238,6 +241,7 @@ class SessionOperations(ConnectionBase):
             to_state=to,
             detail=detail,
         )
+        _audit_transition(self, current["id"], current["state"], to, now_ms)
         if self.poll_times is not None:
             self.after_commit(
                 functools.partial(self.poll_times.forget_state, current["id"])
@@ -339,6 +343,23 @@ def _check_transition(
             f"{', '.join(sorted(UPDATABLE_FIELDS))}."
         )
     return sources
+
+
+def _audit_transition(
+    db: ConnectionBase, session_id: str, from_state: str, to: str, now_ms: int
+) -> None:
+    """Record a state change in the audit trail, in the caller's transaction."""
+    # Imported here because stappen.audit imports this package.
+    from stappen import audit
+
+    audit.record(
+        db,
+        "wallet_session.state_changed",
+        subject=audit.session_subject(session_id),
+        actor=TRANSITION_ACTORS.get(to, "wallet"),
+        data={"from": from_state, "to": to},
+        now=from_millis(now_ms),
+    )
 
 
 def _not_found(session_id: str) -> SessionNotFound:

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
 
-from stappen import apiconfig, sdjwt, storage
+from stappen import apiconfig, audit, sdjwt, storage
 from stappen.storage.errors import session_label
 from stappen.verifier.blueprint import (
     Rejected,
@@ -34,6 +34,17 @@ FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
 
 OPEN_STATES = frozenset({"created", "request_retrieved"})
 """States in which the wallet may still respond to the request."""
+
+MAX_AUDIT_ERROR_LENGTH = 64
+"""Characters of a wallet's error code that the audit trail keeps. OAuth error
+codes are short, and the wallet controls this text."""
+
+VALUE_FREE_FAILURES = frozenset(
+    {"issuer trusted", "signature", "times", "status", "replay"}
+)
+"""Checks whose failure reasons name no claim value, so the audit trail may keep
+them as they are. The reasons of other failed checks can quote a disclosure, a
+claim value, the nonce or the wallet's own text, so they go to review data."""
 
 
 @blueprint.post("/responses/<request_id>")
@@ -61,7 +72,7 @@ def _receive(app: Flask, db, session: dict, moment: datetime) -> tuple[Response,
     db.add_evidence(session["id"], "response", request.get_data(cache=True), moment)
     parameters = _response_parameters(session)
     state = _checked_state(session, parameters)
-    if not db.consume_once("state", state, session_id=session["id"], now=moment):
+    if not _consume_once(db, "state", state, session, moment):
         raise Rejected("state was used before; a response is accepted once")
 
     if "error" in parameters:
@@ -147,18 +158,22 @@ def _receive_wallet_error(
     )
     to = "rejected" if declined else "failed"
     result = None if declined else {"status": "failed", "report": [line]}
-    moved = db.transition(
-        session["id"],
-        from_states=OPEN_STATES,
-        to=to,
-        now=moment,
-        detail={"error": error},
-        result=result,
-    )
+    with db.transaction():
+        moved = db.transition(
+            session["id"],
+            from_states=OPEN_STATES,
+            to=to,
+            now=moment,
+            detail={"error": error},
+            result=result,
+        )
+        if moved:
+            db.add_evidence(session["id"], "check", line, moment)
+            _audit_response(db, session, [line], verified=False, error=error)
+    # Raised after the transaction, which keeps a move to "expired".
     if not moved:
         raise Rejected("this request has ended or expired; start a new session")
 
-    db.add_evidence(session["id"], "check", line, moment)
     log.info(
         "Session %s: the wallet responded with error %r",
         session_label(session["id"]),
@@ -179,9 +194,7 @@ def _verify_response(
     lifetime = int((moment - session["created_at"]).total_seconds())
 
     def first_use(presentation: str) -> bool:
-        return db.consume_once(
-            "presentation", presentation, session_id=session["id"], now=moment
-        )
+        return _consume_once(db, "presentation", presentation, session, moment)
 
     return verify_vp_token(
         vp_token,
@@ -196,14 +209,59 @@ def _verify_response(
     )
 
 
+def _consume_once(db, kind: str, value: str, session: dict, moment: datetime) -> bool:
+    """Use a single-use value of the session, and record a replay in the audit trail."""
+    with db.transaction():
+        fresh = db.consume_once(kind, value, session_id=session["id"], now=moment)
+        if not fresh:
+            audit.record(
+                db,
+                "presentation.replayed",
+                subject=audit.session_subject(session["id"]),
+                actor="wallet",
+                data={"kind": kind},
+            )
+    return fresh
+
+
 def _record_outcome(db, session: dict, outcome: Outcome, moment: datetime) -> None:
     session_id = session["id"]
-    for line in outcome.report:
-        db.add_evidence(session_id, "check", line, moment)
-    if outcome.issuer_keys:
-        db.add_evidence(session_id, "issuer_keys", outcome.issuer_keys, moment)
-    for token in outcome.status_tokens:
-        db.add_evidence(session_id, "status_token", {"token": token}, moment)
+    with db.transaction():
+        for line in outcome.report:
+            db.add_evidence(session_id, "check", line, moment)
+        if outcome.issuer_keys:
+            db.add_evidence(session_id, "issuer_keys", outcome.issuer_keys, moment)
+        for token in outcome.status_tokens:
+            db.add_evidence(session_id, "status_token", {"token": token}, moment)
+        _audit_response(db, session, outcome.report, verified=outcome.verified)
+
+
+def _audit_response(
+    db, session: dict, lines: list[dict], *, verified: bool, error: str | None = None
+) -> None:
+    """Record the response and one event per check line, in the caller's transaction."""
+    subject = audit.session_subject(session["id"])
+    received = {
+        "response_mode": session["data"]["response_mode"],
+        "bytes": len(request.get_data(cache=True)),
+        "verified": verified,
+        "error": None if error is None else error[:MAX_AUDIT_ERROR_LENGTH],
+    }
+    audit.record(
+        db, "presentation.received", subject=subject, actor="wallet", data=received
+    )
+    for line in lines:
+        data, personal = dict(line), None
+        if not line["passed"] and line["check"] not in VALUE_FREE_FAILURES:
+            data["reason"], personal = None, {"reason": line["reason"]}
+        audit.record(
+            db,
+            "check.result",
+            subject=subject,
+            actor="wallet",
+            data=data,
+            personal=personal,
+        )
 
 
 def _finish(
