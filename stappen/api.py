@@ -50,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     # Imported here, where they are used, to keep the module's import list
     # to the app's basics.
+    import stappen.consultant
     from stappen import apiconfig, checking, issuer, sessions, storage, verifier
 
     storage.init_app(app)
@@ -60,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(verifier.blueprint)
     app.register_blueprint(issuer.blueprint)
     app.register_blueprint(checking.blueprint)
+    stappen.consultant.init_app(app)
     return app
 
 
