@@ -12,22 +12,20 @@ docs/check-step.md describes the contract.
 
 from __future__ import annotations
 
-import hashlib
-import json
+import dataclasses
 import logging
 from datetime import datetime
-from decimal import Decimal
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify
 from werkzeug.exceptions import Conflict
 
-from stappen import apiconfig, apierrors, audit, checkstep, issuer, storage
+from stappen import apiconfig, apierrors, audit, checkstep, issuer, outcomes, storage
 from stappen.checkstep import CheckSettings
 from stappen.flowtests import answer_problem
 from stappen.model import Flow, Step
 from stappen.qr import qr_svg
-from stappen.rules import DmnError, DmnModel, Evaluation, load_dmn
+from stappen.rules import DmnError, DmnModel, Evaluation, load_dmn_bytes
 from stappen.sessions import POLL_AFTER_MS, json_body, new_session, store_new_session
 from stappen.storage.errors import session_label
 from stappen.yamlload import describe
@@ -71,18 +69,21 @@ def run_check() -> tuple[Response, int]:
     settings = checkstep.read_settings(flow, step)
     moment = apiconfig.now(app)
     _check_validity(settings, moment, step)
+    rules = _loaded_rules(app, settings, step)
+    snap = outcomes.snapshot(flow.id, step.id, settings, rules.model.sha256)
 
     if settings.trial:
         inputs, used, session = _trial_inputs(flow, settings, body), [], None
     else:
         session, claims = _presented_claims(flow, step, settings, body, moment)
-        inputs, used = _claim_inputs(settings, claims, session)
-    evaluation = _evaluate(app, settings, inputs, step, session)
-    response = _outcome(flow, settings, evaluation, lang)
+        inputs, used = _claim_inputs(snap, claims, session)
+    evaluation = _evaluate(rules.model, settings, inputs, step, session)
+    response = _outcome(flow, settings, snap, evaluation, lang)
 
     if session is None:
         _audit_evaluation(storage.request_connection(), settings, response)
     else:
+        _keep_rule_table(rules, moment)
         _record(session, settings, evaluation, response, inputs, moment)
     if response["eligible"] and settings.voucher is not None and not settings.trial:
         response["voucher"] = _offer_voucher(
@@ -217,108 +218,88 @@ def _take_claims(session: dict, moment: datetime) -> dict:
     return result.get("claims", {})
 
 
-def _claim_inputs(settings, claims: dict, session: dict) -> tuple[dict, list]:
-    inputs, used = {}, {}
-    for source in settings.inputs:
-        _, query_id, path = source.claim
-        credentials = claims.get(query_id) or []
-        value = _claim_value(credentials[0]["claims"], path) if credentials else None
-        if value is _MISSING or not credentials:
-            _reject(
-                422,
-                f"the presentation has no claim {'.'.join(path)!r} in "
-                f"credential {query_id!r}, which input {source.name!r} "
-                "needs; share that claim",
-                session,
-            )
-        inputs[source.name] = value
-        used[query_id] = credentials[0]
-    return inputs, [_credential_digest(c) for c in used.values()]
-
-
-_MISSING = object()
-
-
-def _claim_value(claims: dict, path: tuple) -> Any:
-    value: Any = claims
-    for part in path:
-        if not isinstance(value, dict) or part not in value:
-            return _MISSING
-        value = value[part]
-    return value
-
-
-def _credential_digest(credential: dict) -> dict:
-    # NOTE: the verifier keeps the verified claims, not the presented SD-JWT,
-    # so the digest covers issuer, type and disclosed claims as canonical JSON.
-    canonical = json.dumps(credential, sort_keys=True, separators=(",", ":"))
-    digest = hashlib.sha256(canonical.encode()).hexdigest()
-    return {"vct": credential["vct"], "issuer": credential["issuer"], "sha256": digest}
+def _claim_inputs(snap, claims: dict, session: dict) -> tuple[dict, list]:
+    try:
+        return outcomes.inputs_from_claims(snap, claims)
+    except outcomes.MissingClaim as error:
+        _reject(422, str(error), session)
 
 
 # Evaluating.
 
 
-def _model(app: Flask, settings: CheckSettings) -> DmnModel:
-    models = app.extensions.setdefault("stappen.dmn_models", {})
-    if settings.rules not in models:
-        models[settings.rules] = load_dmn(settings.rules)
-    return models[settings.rules]
+@dataclasses.dataclass(frozen=True)
+class LoadedRules:
+    """A check step's DMN file: the compiled model and the bytes it came from."""
+
+    name: str
+    content: bytes
+    model: DmnModel
 
 
-def _evaluate(app, settings, inputs, step, session) -> Evaluation:
+def load_rules(app: Flask, settings: CheckSettings) -> LoadedRules:
+    """Load a check step's DMN file once per app. Raises DmnError.
+
+    The model and its bytes are kept together, so the rule table stored for
+    a review is the one the check evaluated, even when the file changes.
+    """
+    loaded = app.extensions.setdefault("stappen.dmn_models", {})
+    if settings.rules not in loaded:
+        try:
+            content = settings.rules.read_bytes()
+        except OSError as error:
+            raise DmnError(
+                f"cannot read the file: {error.strerror}; check the path",
+                file=str(settings.rules),
+            ) from None
+        model = load_dmn_bytes(content, str(settings.rules))
+        loaded[settings.rules] = LoadedRules(settings.rules.name, content, model)
+    return loaded[settings.rules]
+
+
+def _loaded_rules(app: Flask, settings: CheckSettings, step: Step) -> LoadedRules:
     try:
-        return _model(app, settings).evaluate(settings.decision, inputs)
+        return load_rules(app, settings)
+    except DmnError as error:
+        _reject(422, f"step {step.id!r}: {error.message}")
+
+
+def _keep_rule_table(rules: LoadedRules, moment: datetime) -> None:
+    """Store the DMN file by its SHA-256, so a review recomputes with it later."""
+    db = storage.request_connection()
+    if db.store_rule_table(rules.model.sha256, rules.name, rules.content, now=moment):
+        log.info("Stored rule table %s (%s)", rules.model.sha256[:12], rules.name)
+
+
+def _evaluate(model: DmnModel, settings, inputs, step, session) -> Evaluation:
+    try:
+        return model.evaluate(settings.decision, inputs)
     except DmnError as error:
         _reject(422, f"step {step.id!r}: {error.message}", session)
 
 
-def _outcome(flow, settings: CheckSettings, evaluation: Evaluation, lang) -> dict:
-    eligible = _is_eligible(settings, evaluation.value)
-    amount = None
-    if settings.amount is not None:
-        name = None if settings.amount == "value" else settings.amount
-        amount = _output(evaluation.value, name)
-
-    last = evaluation.trace.decisions[-1]
-    annotations = [
-        text for rule in last.matched_rules for text in last.annotations.get(rule, [])
-    ]
-    texts = settings.outcomes.get("eligible" if eligible else "not_eligible")
-    explanation = flow.text(texts, lang) if texts else " ".join(annotations)
+def _outcome(flow, settings: CheckSettings, snap, evaluation: Evaluation, lang):
+    outcome = outcomes.outcome_of(snap, evaluation)
+    texts = settings.outcomes.get("eligible" if outcome["eligible"] else "not_eligible")
+    explanation = flow.text(texts, lang) if texts else " ".join(outcome["annotations"])
 
     response = {
-        "eligible": eligible,
-        "result": checkstep.ELIGIBLE if eligible else checkstep.NOT_ELIGIBLE,
-        "amount": None if amount is None else str(amount),
+        "eligible": outcome["eligible"],
+        "result": outcome["result"],
+        "amount": outcome["amount"],
         "outcome": explanation,
-        "annotations": annotations,
+        "annotations": outcome["annotations"],
         "trial": settings.trial,
         "rules": {
             "decision": settings.decision,
             "version": settings.version,
             "sha256": evaluation.trace.sha256,
-            "matched_rules": list(last.matched_rules),
+            "matched_rules": outcome["matched_rules"],
         },
     }
     if settings.trial:
         response["trial_notice"] = TRIAL_LABEL.get(lang, TRIAL_LABEL["en"])
     return response
-
-
-def _is_eligible(settings: CheckSettings, value) -> bool:
-    compared = _output(value, settings.eligible_output)
-    if settings.eligible_above is not None:
-        return (
-            isinstance(compared, Decimal | int) and compared > settings.eligible_above
-        )
-    return compared in settings.eligible_one_of
-
-
-def _output(value, name: str | None):
-    if name is None:
-        return value
-    return value.get(name) if isinstance(value, dict) else None
 
 
 def _record(session, settings, evaluation, response, inputs, moment) -> None:

@@ -43,10 +43,21 @@ def load_dmn(path: str | Path) -> DmnModel:
     return loader.load()
 
 
+def load_dmn_bytes(content: bytes, name: str) -> DmnModel:
+    """Load and compile DMN 1.1 to 1.5 XML from bytes. Raises DmnError.
+
+    ``name`` stands for the file in messages and in the model's ``file``,
+    such as the path the bytes were read from or a stored rule table's name.
+    """
+    loader = _Loader(None, name, content)
+    return loader.load()
+
+
 class _Loader:
-    def __init__(self, path: Path, file: str) -> None:
+    def __init__(self, path: Path | None, file: str, content: bytes | None = None):
         self.path = path
         self.file = file
+        self.content = content
         self.problems: list[DmnError] = []
         self.warnings: list[str] = []
         self.compiler = Compiler()
@@ -56,7 +67,11 @@ class _Loader:
         self.problems.append(DmnError(message, file=self.file, line=line, **where))
 
     def load(self) -> DmnModel:
-        data, self.document = dmnxml.read_file(self.path, self.file)
+        if self.content is None:
+            data, self.document = dmnxml.read_file(self.path, self.file)
+        else:
+            data = self.content
+            self.document = dmnxml.read_xml(data, self.file)
         root = self.document.root
         if local_name(root) != "definitions":
             raise DmnError(
