@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import ClassVar
 
 from stappen.errors import Problems, StappenError, with_article
 from stappen.model import Flow, Step
@@ -135,10 +136,12 @@ class Voucher:
     issuer: str
     vct: str
     expires_in: int = DEFAULT_VOUCHER_EXPIRES_IN
+    claim_types: ClassVar[tuple[tuple[str, str], ...]] = VOUCHER_CLAIMS
+    """The credential's claims, by name and claim type."""
 
     def issue_settings(self) -> IssueSettings:
         """Return the voucher as an issue step's credential offer."""
-        claims = tuple(ClaimSource(name, kind) for name, kind in VOUCHER_CLAIMS)
+        claims = tuple(ClaimSource(name, kind) for name, kind in self.claim_types)
         configuration = CredentialConfiguration(self.id, self.vct, claims)
         return IssueSettings(self.issuer, (configuration,), None, self.expires_in)
 
@@ -232,14 +235,19 @@ def _no_settings_message(settings) -> str:
 
 
 def _check_fields(settings: dict, report: SettingsReport) -> None:
-    for key in settings:
-        if key not in FIELDS:
-            close = difflib.get_close_matches(str(key), FIELDS, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else "remove it"
-            report.error((key,), f"unknown setting {key!r}; {hint}")
+    report_unknown_settings(settings, FIELDS, report)
     for key in REQUIRED:
         if key not in settings:
             report.error((key,), f"setting {key!r} is missing; {_REQUIRED_FIX[key]}")
+
+
+def report_unknown_settings(settings: dict, fields: tuple, report) -> None:
+    """Report each setting that is not one of ``fields``, naming a close match."""
+    for key in settings:
+        if key not in fields:
+            close = difflib.get_close_matches(str(key), fields, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "remove it"
+            report.error((key,), f"unknown setting {key!r}; {hint}")
 
 
 _REQUIRED_FIX = {
@@ -666,30 +674,37 @@ def _check_voucher(settings: dict, report: SettingsReport) -> None:
     if not isinstance(voucher, dict):
         report.error(("voucher",), f"expected id, issuer and vct, got {_got(voucher)}")
         return
-    _check_voucher_fields(voucher, report)
+    check_credential_fields(voucher, report, "voucher")
 
 
-def _check_voucher_fields(voucher: dict, report: SettingsReport) -> None:
-    for key in voucher:
+def check_credential_fields(
+    credential: dict, report: SettingsReport, field: str
+) -> None:
+    """Report the problems of a credential that a step offers, under ``field``.
+
+    The voucher of a check step and the decision credential of a decision
+    step take the same keys: id, issuer, vct and expires_in.
+    """
+    for key in credential:
         if key not in VOUCHER_FIELDS:
-            report.error(("voucher", key), f"unknown key {key!r}; remove it")
+            report.error((field, key), f"unknown key {key!r}; remove it")
     checks = {
         "id": (ID_PATTERN, "an id of letters, digits, '_' or '-'"),
         "issuer": (ISSUER_PATTERN, "an https:// address"),
         "vct": (VCT_PATTERN, "a credential type such as urn:example:voucher"),
     }
     for key, (pattern, expected) in checks.items():
-        value = voucher.get(key)
+        value = credential.get(key)
         if not (isinstance(value, str) and pattern.fullmatch(value)):
-            report.error(("voucher", key), f"expected {expected}, got {_got(value)}")
-    expires_in = voucher.get("expires_in", DEFAULT_VOUCHER_EXPIRES_IN)
+            report.error((field, key), f"expected {expected}, got {_got(value)}")
+    expires_in = credential.get("expires_in", DEFAULT_VOUCHER_EXPIRES_IN)
     if not (
         isinstance(expires_in, int)
         and not isinstance(expires_in, bool)
         and MIN_EXPIRES_IN <= expires_in <= MAX_EXPIRES_IN
     ):
         report.error(
-            ("voucher", "expires_in"),
+            (field, "expires_in"),
             f"expected whole seconds from {MIN_EXPIRES_IN} to {MAX_EXPIRES_IN}, "
             f"got {_got(expires_in)}",
         )
