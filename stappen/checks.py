@@ -14,7 +14,7 @@ from datetime import date
 
 import jinja2
 
-from stappen import checkstep, decisionstep, logic, routing, walletstep
+from stappen import applicationstep, checkstep, decisionstep, logic, routing, walletstep
 from stappen.errors import Problems, with_article
 from stappen.model import SPECIAL_KINDS, Flow, Step
 from stappen.rendering import is_safe_url, template_names
@@ -64,6 +64,9 @@ def check_flow(flow: Flow, problems: Problems) -> None:
         _check_routes_order(flow, step, problems)
         walletstep.check_wallet_step(flow, step, problems, _line_finder(flow, step))
         checkstep.check_check_step(flow, step, problems, _line_finder(flow, step))
+        applicationstep.check_application_step(
+            flow, step, problems, _line_finder(flow, step)
+        )
         decisionstep.check_decision_step(flow, step, problems, _line_finder(flow, step))
 
     _check_translations(flow, problems)
