@@ -817,8 +817,11 @@ class E2E:
         return Wallet.load(self.holder.wallet_path)
 
 
-def make_e2e(tmp_path, steps_dir) -> E2E:
-    """Build the API app on ``steps_dir`` with fresh keys, database and clock."""
+def make_e2e(tmp_path, steps_dir, database_url: str | None = None) -> E2E:
+    """Build the API app on ``steps_dir`` with fresh keys, database and clock.
+
+    The database is a new SQLite file unless ``database_url`` names another.
+    """
     from stappen import apiconfig
     from stappen.api import create_app
 
@@ -827,7 +830,7 @@ def make_e2e(tmp_path, steps_dir) -> E2E:
         {
             "STEPS_DIR": str(steps_dir),
             "KEYS_DIR": str(tmp_path / "keys"),
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'api.sqlite3'}",
+            "DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'api.sqlite3'}",
             "PUBLIC_URL": E2E_PUBLIC_URL,
             "STAPPEN_CLOCK": clock,
             "TESTING": True,
