@@ -70,7 +70,7 @@ INSERT_SESSION = (
 END_STATES_SQL = ", ".join(f"'{state}'" for state in sorted(END_STATES))
 
 TRANSITION_ACTORS = {"expired": "system", "cancelled": "citizen"}
-"""The audit actor of a move to each state; the wallet is the actor of the others."""
+"""Audit actors by target state. The wallet is the actor of moves to other states."""
 
 
 class SessionOperations(ConnectionBase):
