@@ -51,10 +51,19 @@ def create_app(config: dict | None = None) -> Flask:
     # Imported here, where they are used, to keep the module's import list
     # to the app's basics.
     import stappen.consultant
-    from stappen import apiconfig, checking, issuer, sessions, storage, verifier
+    from stappen import (
+        apiconfig,
+        applicationretention,
+        checking,
+        issuer,
+        sessions,
+        storage,
+        verifier,
+    )
 
     storage.init_app(app)
     apiconfig.init_app(app)
+    applicationretention.init_app(app)
     app.cli.add_command(apiconfig.init_db_command)
     app.cli.add_command(apiconfig.keys_command)
     app.register_blueprint(sessions.blueprint)

@@ -165,7 +165,7 @@ def test_erasure_keeps_open_applications(db):
 
     erased = db.erase_application_records(NOW + timedelta(days=1), now=NOW)
 
-    assert erased == 1
+    assert erased == ["application-1"]
     assert db.application("application-1")["record"] is None
     assert db.application("application-1")["record_erased_at"] == NOW
     assert db.application("application-2")["record"] is not None

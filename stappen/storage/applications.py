@@ -235,8 +235,10 @@ class ApplicationRecords(ConnectionBase):
             )
         return None if row is None else row["application_id"]
 
-    def erase_application_records(self, before: datetime, *, now: datetime) -> int:
-        """Erase the records of applications decided before ``before``; return how many.
+    def erase_application_records(
+        self, before: datetime, *, now: datetime
+    ) -> list[str]:
+        """Erase the records of applications decided before ``before``; return their ids.
 
         Only decided applications are erased: an open one still needs its
         evidence for the review.
@@ -248,7 +250,7 @@ class ApplicationRecords(ConnectionBase):
                 "AND updated_at < :before RETURNING id",
                 {"before": to_millis(before), "now": to_millis(now)},
             )
-        return len(rows)
+        return sorted(row["id"] for row in rows)
 
     def store_rule_table(
         self, sha256: str, name: str, content: bytes, *, now: datetime
