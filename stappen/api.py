@@ -55,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
         apiconfig,
         applicationretention,
         checking,
+        deciding,
         issuer,
         sessions,
         storage,
@@ -70,6 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(verifier.blueprint)
     app.register_blueprint(issuer.blueprint)
     app.register_blueprint(checking.blueprint)
+    app.register_blueprint(deciding.blueprint)
     stappen.consultant.init_app(app)
     return app
 
@@ -99,7 +101,7 @@ def _cors(response: Response) -> Response:
     if origin and origin in site_origins(current_app):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, DELETE"
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
         response.headers["Access-Control-Max-Age"] = "600"
         response.vary.add("Origin")
     return response

@@ -10,7 +10,8 @@ disclosure:
 - ``bron``: always ``"pilot"``;
 - ``herkomst``: ``"testpersona"``, ``"eigen_opgave"`` (the citizen's own
   answers) or ``"testpersona_en_eigen_opgave"``, and ``"regelcheck"`` for
-  the voucher of a check step (:mod:`stappen.checking`).
+  the voucher of a check step (:mod:`stappen.checking`), and ``"besluit"``
+  for the decision credential of a decision step (:mod:`stappen.deciding`).
 
 Every claim of the step is selectively disclosable. The credential's
 ``iss`` is the step's ``issuer`` setting, and it carries a ``status``
@@ -53,7 +54,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from joserfc.jwk import Key
 from werkzeug.exceptions import BadRequest, InternalServerError
 
-from stappen import apiconfig, audit, checkstep, jose, sdjwt, storage
+from stappen import apiconfig, audit, checkstep, decisionstep, jose, sdjwt, storage
 from stappen.errors import Problems, StappenError
 from stappen.model import Flow, Step
 from stappen.personas import (
@@ -385,7 +386,7 @@ def offered_configurations(flows: dict[str, Flow]) -> dict[str, _Offered]:
     """
     found: dict[str, _Offered] = {}
     for flow in flows.values():
-        offering = [*_issue_steps(flow), *_voucher_steps(flow)]
+        offering = [*_issue_steps(flow), *_voucher_steps(flow), *_decision_steps(flow)]
         for step, settings in offering:
             for configuration in settings.credentials:
                 _check_pilot_claim_names(flow, step, configuration)
@@ -415,6 +416,19 @@ def _voucher_steps(flow: Flow):
             yield step, checkstep.read_settings(flow, step).voucher.issue_settings()
         except checkstep.InvalidCheckSettings as error:
             log.error("Flow %r: %s", flow.id, error)
+
+
+def _decision_steps(flow: Flow):
+    """Yield each decision step with the offer of its decision credential."""
+    for step in flow.steps.values():
+        if step.kind != "decision":
+            continue
+        try:
+            settings = decisionstep.read_settings(flow, step)
+        except decisionstep.InvalidDecisionSettings as error:
+            log.error("Flow %r: %s", flow.id, error)
+            continue
+        yield step, settings.credential.issue_settings()
 
 
 def _check_pilot_claim_names(flow, step, configuration) -> None:
@@ -1326,6 +1340,7 @@ def _record_issued(db, session, configuration_id, entry, holder_jwk, index, now)
         )
         _add_evidence(db, session_id, "credential_issued", evidence)
         _audit_issued(db, session, evidence)
+        _note_decision_issued(db, session, now)
     log.info(
         "Issued credential %s (%s, status index %d) in session %s",
         credential_id,
@@ -1354,6 +1369,15 @@ def _audit_issued(db, session: dict, evidence: dict) -> None:
         actor="wallet",
         data=data,
     )
+
+
+def _note_decision_issued(db, session: dict, now: datetime) -> None:
+    """Record a collected decision credential on its application."""
+    if "application" in session["data"].get("source", {}):
+        # Imported here, because stappen.deciding imports this module.
+        from stappen import deciding
+
+        deciding.note_issued(db, session, now)
 
 
 def _finish_if_complete(db, session: dict, now: datetime) -> None:

@@ -76,7 +76,7 @@ def create_session() -> tuple[Response, int]:
     app = current_app._get_current_object()
     body = json_body()
     flow, step = _wallet_step(app, body)
-    lang = _language(flow, body)
+    lang = request_language(flow, body)
     _check_issue_inputs(body)
     settings = read_settings(step)
     moment = apiconfig.now(app)
@@ -171,7 +171,8 @@ def _wallet_step(app: Flask, body: dict) -> tuple[Flow, Step]:
     return flow, step
 
 
-def _language(flow: Flow, body: dict) -> str:
+def request_language(flow: Flow, body: dict) -> str:
+    """Return the request's ``lang``, by default the flow's; 400 for another."""
     lang = body.get("lang", flow.default_language)
     if lang not in flow.languages:
         _bad_request(

@@ -679,6 +679,17 @@ def test_login_replaces_stale_session(api):
     )
 
 
+def test_login_deletes_ended_sessions(api):
+    add_consultant(api.app, "anna", "utrecht")
+    add_consultant(api.app, "bram", "utrecht")
+    login(api.client, "anna")
+    api.clock.advance(31 * 60)
+
+    login(api.client, "bram")
+
+    assert len(session_rows(api.app)) == 1
+
+
 def test_logged_in_login_page_redirects(sqlite_api):
     add_consultant(sqlite_api.app, "anna", "utrecht")
     client = sqlite_api.client

@@ -386,7 +386,8 @@ def test_issuer_metadata_endpoints(vil):
 def test_issuer_metadata_lists_vil_configurations(vil):
     metadata = vil.client.get("/.well-known/openid-credential-issuer").get_json()
     configurations = metadata["credential_configurations_supported"]
-    assert sorted(configurations) == sorted([*VIL_CONFIGURATIONS, "voucher-iit"])
+    expected = [*VIL_CONFIGURATIONS, "voucher-iit", "besluit-iit"]
+    assert sorted(configurations) == sorted(expected)
     inkomen = configurations["inkomen"]
     assert inkomen["format"] == "dc+sd-jwt"
     assert inkomen["vct"] == "urn:stappen:vil:inkomen"

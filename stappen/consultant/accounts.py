@@ -28,7 +28,7 @@ _COLUMNS = (
 
 
 class AccountError(ValueError):
-    """An account cannot be created or changed; the message names the value and the fix."""
+    """An invalid or taken account value; the message names it and the fix."""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -230,15 +230,20 @@ def _wrong_password(db: ConnectionBase, account: Account, now: datetime) -> Logi
 
 
 def _start_session(db: ConnectionBase, account: Account, now: datetime) -> LoginResult:
-    """Replace the request's old session, if any, by a new one with a new token."""
+    """Replace the request's old session, if any, by a new one with a new token.
+
+    Sessions of any account that passed a timeout are deleted here too.
+    """
     consultant = account.consultant
+    rules = settings(current_app)
     old = g.pop("consultant_session", None)
     with db.transaction():
         if old is not None:
             sessionstore.delete_session(db, old.token_hash)
+        sessionstore.delete_ended_sessions(db, now, rules.idle_timeout)
         accounts.reset_failed_logins(db, consultant.id)
         token, session = sessionstore.create_session(
-            db, consultant.id, now=now, lifetime=settings(current_app).session_lifetime
+            db, consultant.id, now=now, lifetime=rules.session_lifetime
         )
         audit.record(db, "consultant.login", subject=consultant.id, actor=consultant.id)
     g.consultant = consultant

@@ -139,6 +139,10 @@ def take_attempt(
     window are deleted, for every address, in the same transaction.
     """
     since = to_millis(now - window)
+    # NOTE: On PostgreSQL, concurrent attempts from one address can each
+    # read the count before the others insert, so the limit may be passed
+    # by up to the number of concurrent requests. SQLite's write lock
+    # serializes them.
     with db.transaction():
         db._execute(
             "DELETE FROM consultant_login_attempts WHERE attempted_at <= :since",
