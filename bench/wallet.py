@@ -36,7 +36,7 @@ sys.path.insert(0, str(PROJECT))
 from joserfc import jws  # noqa: E402
 
 from stappen import jose, sdjwt  # noqa: E402
-from stappen.storage.polltimes import STATE_TTL_MS  # noqa: E402
+from stappen.storage.polltimes import SINGLE_HOST_STATE_TTL_MS  # noqa: E402
 
 ISSUER = "https://uitgifte.bench.example"
 AUD = "x509_hash:bench"
@@ -234,7 +234,7 @@ def bench_polling(sessions: int, seconds: float) -> None:
             # pages. With enough sessions, polls of one session come more
             # than a second apart, so the API serves them instead of rejecting them.
             _load(port, status_paths, sessions / bare)
-            length = max(seconds, 2 * STATE_TTL_MS / 1000)
+            length = max(seconds, 2 * SINGLE_HOST_STATE_TTL_MS / 1000)
             polls, rejected = _load(port, status_paths, length)
         finally:
             server.terminate()

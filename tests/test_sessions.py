@@ -256,7 +256,6 @@ def test_status_follows_state_change(any_db_api):
 
 def test_status_sees_other_host_change_within_ttl(any_db_api):
     from stappen.storage import StoreConnection
-    from stappen.storage.polltimes import STATE_TTL_MS
 
     api = any_db_api
     created = api.start()
@@ -273,7 +272,7 @@ def test_status_sees_other_host_change_within_ttl(any_db_api):
             now=api.clock.now,
         )
     soon = api.status(transaction_id).get_json()["status"]
-    api.clock.advance(STATE_TTL_MS / 1000)
+    api.clock.advance(store.poll_times.state_ttl_ms / 1000)
     later = api.status(transaction_id).get_json()["status"]
 
     assert soon == "created"

@@ -39,7 +39,7 @@ from stappen.storage.applications import (
     ApplicationRecords,
     NewApplication,
 )
-from stappen.storage.backends import Backend, backend_for, redact_url
+from stappen.storage.backends import Backend, SQLiteBackend, backend_for, redact_url
 from stappen.storage.errors import (
     IntegrityError,
     NotFound,
@@ -49,7 +49,11 @@ from stappen.storage.errors import (
 )
 from stappen.storage.issuing import IssuerOperations
 from stappen.storage.migrations import Migration, apply_pending, log_schema_status
-from stappen.storage.polltimes import PollTimes
+from stappen.storage.polltimes import (
+    SINGLE_HOST_STATE_TTL_MS,
+    STATE_TTL_MS,
+    PollTimes,
+)
 from stappen.storage.pool import ConnectionPool
 from stappen.storage.retention import SessionRetention
 from stappen.storage.sessions import END_STATES, LOOKUP_FIELDS
@@ -145,7 +149,10 @@ def open_store(url: str | None, instance_path: Path) -> Store:
     Connects to nothing yet. Raises StorageConfigError for any other URL.
     """
     backend = backend_for(url, Path(instance_path))
-    return Store(backend, PollTimes(_poll_times_path(backend, Path(instance_path))))
+    path = _poll_times_path(backend, Path(instance_path))
+    single_host = isinstance(backend, SQLiteBackend)
+    ttl_ms = SINGLE_HOST_STATE_TTL_MS if single_host else STATE_TTL_MS
+    return Store(backend, PollTimes(path, state_ttl_ms=ttl_ms))
 
 
 def _poll_times_path(backend: Backend, instance_path: Path) -> Path:

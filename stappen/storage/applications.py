@@ -238,7 +238,7 @@ class ApplicationRecords(ConnectionBase):
     def erase_application_records(
         self, before: datetime, *, now: datetime
     ) -> list[str]:
-        """Erase the records of applications decided before ``before``; return their ids.
+        """Erase the records of applications decided before ``before``; return ids.
 
         Only decided applications are erased: an open one still needs its
         evidence for the review.

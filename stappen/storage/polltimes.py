@@ -14,10 +14,11 @@ The database stays the source of every state. A copy is made only from
 a database read, and the storage layer drops it when a transaction that
 changes the session's state commits. A version number in the slot keeps
 a read that raced with such a change from storing an outdated copy. A
-copy older than STATE_TTL_MS is read again. That bounds how late a page
+copy older than a time to live is read again. That bounds how late a page
 learns of a change that this host did not make. Such a change was made on
 another API host sharing a PostgreSQL database, or by a process that died
-between its commit and dropping the copy.
+between its commit and dropping the copy. A SQLite database has no other
+hosts, so its copies live longer (SINGLE_HOST_STATE_TTL_MS).
 
 Losing the table, after a reboot for example, only lets each page poll
 early once. Two sessions whose ids fall in the same slot take turns in it,
@@ -43,7 +44,13 @@ SLOTS = 1 << 16
 """Slots in the table; more sessions polled at once than this share slots."""
 
 STATE_TTL_MS = 5000
-"""How long a copy of a session's state serves polls before it is read again."""
+"""How long a copy of a session's state serves polls before it is read again,
+when another host may change the session: with a PostgreSQL database."""
+
+SINGLE_HOST_STATE_TTL_MS = 60_000
+"""The same for a SQLite database. Only processes on its own host can write
+a SQLite file in WAL mode, so every state change drops the copy, except one
+whose process died between its commit and the drop."""
 
 _SLOT = struct.Struct("<16sqqqq24s")
 """One slot: a digest of the session id, the last poll time, a version,
@@ -78,9 +85,12 @@ class PollTimes:
     lock taken through an inherited descriptor does not exclude the parent.
     """
 
-    def __init__(self, path: Path, slots: int = SLOTS):
+    def __init__(
+        self, path: Path, slots: int = SLOTS, state_ttl_ms: int = STATE_TTL_MS
+    ):
         self.path = Path(path)
         self.slots = slots
+        self.state_ttl_ms = state_ttl_ms
         self._thread_lock = threading.Lock()
         self._pid: int | None = None
         self._descriptor: int | None = None
@@ -114,7 +124,7 @@ class PollTimes:
                 table, offset, key, now_ms, version, copied_ms, expires_ms, state
             )
 
-        if copied_ms and 0 <= now_ms - copied_ms < STATE_TTL_MS:
+        if copied_ms and 0 <= now_ms - copied_ms < self.state_ttl_ms:
             return Poll(None, state.rstrip(b"\0").decode(), expires_ms, version)
         return Poll(None, None, None, version)
 
