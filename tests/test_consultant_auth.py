@@ -18,7 +18,8 @@ from werkzeug.routing import IntegerConverter, UUIDConverter
 from stappen import audit, storage
 from stappen.consultant import auth, blueprint, passwords, require_role, security
 from stappen.consultant.texts import TEXTS
-from tests.apiharness import make_api
+from tests.apiharness import make_api, serve
+from tests.browser import new_page
 from tests.consultants import PASSWORD, add_consultant, csrf_token_of, login
 
 NL = TEXTS["nl"]
@@ -598,7 +599,7 @@ def test_idle_timeout(api):
     assert is_login_redirect(idle)
     assert session_rows(api.app) == []
     follow = client.get(idle.headers["Location"])
-    assert NL["session_ended"] not in follow.get_data(as_text=True)
+    assert NL["session_ended"] in follow.get_data(as_text=True)
 
 
 def test_idle_session_shows_notice(sqlite_api):
@@ -940,3 +941,48 @@ def test_language_switch_stored_on_account(api):
     assert switched.headers["Location"] == "/consultant/?x=1"
     assert '<html lang="en">' in page
     assert '<html lang="en">' in again
+
+
+# In a browser
+
+
+@pytest.mark.browser
+def test_login_in_browser(sqlite_api, chromium):
+    """Chromium keeps the Secure cookies on http://127.0.0.1 and runs no inline code."""
+    add_consultant(sqlite_api.app, "anna", "utrecht", name="Anna de Vries")
+    console: list[str] = []
+
+    with serve(sqlite_api.app) as base, new_page(chromium) as page:
+        page.on("console", lambda message: console.append(message.text))
+        page.goto(base + INDEX)
+        page.fill("#username", "anna")
+        page.fill("#password", "not the right password")
+        page.click("button[type=submit] >> text=Inloggen")
+        page.wait_for_selector(".consultant-error-summary")
+        focused = page.evaluate("document.activeElement.className")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit] >> text=Inloggen")
+        page.wait_for_selector('form[action="/consultant/logout"]')
+        landed = page.url
+
+    assert focused == "consultant-error-summary"
+    assert landed == base + INDEX
+    assert not [text for text in console if "Content Security Policy" in text]
+
+
+@pytest.mark.browser
+def test_login_page_fits_narrow_screen(sqlite_api, chromium):
+    add_consultant(sqlite_api.app, "anna", "utrecht", name="Anna de Vries")
+    narrow = {"width": 320, "height": 640}
+
+    with serve(sqlite_api.app) as base, new_page(chromium, viewport=narrow) as page:
+        page.goto(base + LOGIN)
+        login_width = page.evaluate("document.documentElement.scrollWidth")
+        page.fill("#username", "anna")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit] >> text=Inloggen")
+        page.wait_for_selector('form[action="/consultant/logout"]')
+        index_width = page.evaluate("document.documentElement.scrollWidth")
+
+    assert login_width <= 320
+    assert index_width <= 320

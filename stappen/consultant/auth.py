@@ -99,11 +99,16 @@ def require_login() -> Response | None:
 
 
 def reject_anonymous() -> Response:
-    """Redirect a GET to the login page, which returns to it; raise 403 otherwise."""
+    """Redirect a GET to the login page, which returns to it; raise 403 otherwise.
+
+    The redirect adds ``ended=1`` when the request's session just ended, so
+    the login page can say so.
+    """
     if request.method not in ("GET", "HEAD"):
         raise LoginRequired()
     target = request.full_path if request.query_string else request.path
-    return redirect(url_for("consultant.login", next=target), code=303)
+    ended = 1 if g.get("consultant_session_ended") else None
+    return redirect(url_for("consultant.login", next=target, ended=ended), code=303)
 
 
 def load_session() -> None:

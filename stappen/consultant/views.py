@@ -211,7 +211,7 @@ def _login_page(
     notice = None
     if request.args.get("logged_out"):
         notice = texts["logged_out"]
-    elif g.get("consultant_session_ended"):
+    elif g.get("consultant_session_ended") or request.args.get("ended"):
         notice = texts["session_ended"]
     page = render_template(
         "consultant/login.html",
