@@ -54,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
     from stappen import (
         apiconfig,
         applicationretention,
+        applying,
         checking,
         deciding,
         issuer,
@@ -71,6 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(verifier.blueprint)
     app.register_blueprint(issuer.blueprint)
     app.register_blueprint(checking.blueprint)
+    app.register_blueprint(applying.blueprint)
     app.register_blueprint(deciding.blueprint)
     stappen.consultant.init_app(app)
     return app

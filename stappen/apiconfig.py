@@ -410,7 +410,11 @@ def issuer_jwks(app: Flask, issuer_ids: tuple[str, ...]) -> dict[str, list[dict]
 
 
 def pilot_issuers(app: Flask) -> set[str]:
-    """Return the issuer identifiers of the flows' ``purpose: issue`` steps."""
+    """Return the issuers the pilot issuer signs for: issue steps and vouchers.
+
+    An application step verifies the vouchers that check steps offered, so
+    their issuers are trusted with the pilot issuer's keys too.
+    """
     state = _state(app)
     if state.pilot_issuers is None:
         state.pilot_issuers = _issue_step_issuers(app)
@@ -421,12 +425,19 @@ def _issue_step_issuers(app: Flask) -> set[str]:
     found = set()
     for flow in app.extensions["stappen.flows"].values():
         for step in flow.steps.values():
+            found.update(_voucher_issuer(step))
             if step.kind != "wallet" or step.settings.get("purpose") != "issue":
                 continue
             settings = read_settings(step)
             if isinstance(settings, IssueSettings):
                 found.add(settings.issuer)
     return found
+
+
+def _voucher_issuer(step) -> list[str]:
+    """Return the issuer of a check step's voucher, which the pilot issuer signs."""
+    voucher = step.settings.get("voucher") if step.kind == "check" else None
+    return [voucher["issuer"]] if isinstance(voucher, dict) else []
 
 
 def _read_trusted_issuers_file(value: str) -> dict[str, list[dict]]:

@@ -20,7 +20,16 @@ from typing import NoReturn
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify
 from werkzeug.exceptions import Conflict
 
-from stappen import apiconfig, apierrors, audit, checkstep, issuer, outcomes, storage
+from stappen import (
+    apiconfig,
+    apierrors,
+    audit,
+    checkstep,
+    issuer,
+    outcomes,
+    presentations,
+    storage,
+)
 from stappen.checkstep import CheckSettings
 from stappen.flowtests import answer_problem
 from stappen.model import Flow, Step
@@ -64,8 +73,8 @@ def run_check() -> tuple[Response, int]:
     """Evaluate a check step and, when eligible, offer its voucher."""
     app = current_app._get_current_object()
     body = json_body(REQUEST_FIELDS)
-    flow, step = _check_step(app, body)
-    lang = _language(flow, body)
+    flow, step = presentations.requested_step(app, body, "check", _reject)
+    lang = presentations.language(flow, body, _reject)
     settings = checkstep.read_settings(flow, step)
     moment = apiconfig.now(app)
     _check_validity(settings, moment, step)
@@ -93,30 +102,6 @@ def run_check() -> tuple[Response, int]:
 
 
 # Reading the request.
-
-
-def _check_step(app: Flask, body: dict) -> tuple[Flow, Step]:
-    flow_id, step_id = body.get("flow"), body.get("step")
-    if not isinstance(flow_id, str) or not isinstance(step_id, str):
-        _reject(400, "fields flow and step are required and must be texts (ids)")
-    flow = app.extensions["stappen.flows"].get(flow_id)
-    if flow is None:
-        _reject(404, f"flow {flow_id!r} not found")
-    step = flow.steps.get(step_id)
-    if step is None or step.kind != "check":
-        _reject(404, f"flow {flow_id!r} has no check step {step_id!r}")
-    return flow, step
-
-
-def _language(flow: Flow, body: dict) -> str:
-    lang = body.get("lang", flow.default_language)
-    if lang not in flow.languages:
-        _reject(
-            400,
-            f"lang {lang!r} is not a language of flow {flow.id!r}; use one of "
-            f"{', '.join(flow.languages)}",
-        )
-    return lang
 
 
 def _check_validity(settings: CheckSettings, moment: datetime, step: Step) -> None:
@@ -164,58 +149,11 @@ def _presented_claims(flow, step, settings, body, moment) -> tuple[dict, dict]:
             "this check uses verified claims; remove 'answers' and send 'presentation'",
         )
     transaction_id = body.get("presentation")
-    if not isinstance(transaction_id, str) or not transaction_id:
-        _reject(
-            400,
-            "presentation must be the transaction id of the wallet "
-            f"session of step {settings.wallet_step!r}",
-        )
-
-    session = _verified_presentation(flow, settings, transaction_id)
-    return session, _take_claims(session, moment)
-
-
-def _verified_presentation(flow, settings, transaction_id: str) -> dict:
-    """Return the verified presentation session of the check's wallet step."""
-    session = storage.request_connection().get_session(transaction_id)
-    if session is None or session["purpose"] != "present":
-        _reject(
-            404, "presentation not found; share your data with the wallet step again"
-        )
-
-    label = session_label(session["id"])
-    if session["flow"] != flow.id or session["step"] != settings.wallet_step:
-        _reject(
-            409,
-            f"presentation {label} belongs to another step; this check "
-            f"needs one of step {settings.wallet_step!r}",
-            session,
-        )
-    if session["state"] != "verified":
-        _reject(
-            409,
-            f"presentation {label} is {session['state']!r}, not "
-            "verified; share your data again",
-            session,
-        )
-    return session
-
-
-def _take_claims(session: dict, moment: datetime) -> dict:
-    """Take the presentation's claims, once: a second check is rejected."""
-    db = storage.request_connection()
-    first = db.consume_once(
-        "check", session["id"], session_id=session["id"], now=moment
+    session = presentations.verified_presentation(
+        flow, settings.wallet_step, transaction_id, CHECK_USE
     )
-    result = db.take_result(session["id"], now=moment) if first else None
-    if result is None:
-        _reject(
-            409,
-            f"presentation {session_label(session['id'])} was used before; each "
-            "presentation decides one check, so share your data again",
-            session,
-        )
-    return result.get("claims", {})
+    result = presentations.take_result(session, moment, CHECK_USE)
+    return session, result.get("claims", {})
 
 
 def _claim_inputs(snap, claims: dict, session: dict) -> tuple[dict, list]:
@@ -414,3 +352,12 @@ def _reject(status: int, reason: str, session: dict | None = None) -> NoReturn:
 def _no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+CHECK_USE = presentations.PresentationUse(
+    kind="check",
+    user="this check",
+    once="decides one check",
+    again="share your data again",
+    reject=_reject,
+)

@@ -21,7 +21,15 @@ import click
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, request
 from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 
-from stappen import apiconfig, apierrors, audit, jose, storage, verifier
+from stappen import (
+    apiconfig,
+    apierrors,
+    applicationstep,
+    audit,
+    jose,
+    storage,
+    verifier,
+)
 from stappen.model import Flow, Step
 from stappen.qr import qr_svg
 from stappen.storage import END_STATES
@@ -45,6 +53,8 @@ CANCEL_ATTEMPTS = 3
 """Tries to cancel a session whose state changes at the same moment."""
 
 REQUEST_FIELDS = ("flow", "step", "lang", "persona", "answers")
+WALLET_KINDS = ("wallet", "application")
+"""The kinds of step whose page runs wallet sessions."""
 
 SESSION_NOT_FOUND = (
     "wallet session not found; start a new one with POST /api/v1/wallet-sessions"
@@ -78,7 +88,7 @@ def create_session() -> tuple[Response, int]:
     flow, step = _wallet_step(app, body)
     lang = request_language(flow, body)
     _check_issue_inputs(body)
-    settings = read_settings(step)
+    settings = _session_settings(flow, step)
     moment = apiconfig.now(app)
     _check_open_sessions(app, moment)
 
@@ -163,12 +173,20 @@ def _wallet_step(app: Flask, body: dict) -> tuple[Flow, Step]:
     step = flow.steps.get(step_id)
     if step is None:
         _bad_request(f"flow {flow_id!r} has no step {step_id!r}")
-    if step.kind != "wallet":
+    if step.kind not in WALLET_KINDS:
         _bad_request(
             f"step {step_id!r} of flow {flow_id!r} is a {step.kind} step; "
-            "wallet sessions are for wallet steps"
+            "wallet sessions are for wallet and application steps"
         )
     return flow, step
+
+
+def _session_settings(flow: Flow, step: Step) -> WalletStepSettings:
+    """Return the wallet request or credential offer of a session of ``step``."""
+    if step.kind == "application":
+        settings = applicationstep.read_settings(flow, step)
+        return applicationstep.present_settings(flow, settings)
+    return read_settings(step)
 
 
 def request_language(flow: Flow, body: dict) -> str:
