@@ -178,6 +178,16 @@ def _export(setup, decided: bool = True) -> dict:
     return json.loads(json.dumps(document))
 
 
+def _verify_file(path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "stappen.review", "verify", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=PROJECT,
+    )
+
+
 def _failed(document: dict) -> list[str]:
     return [
         line.name for line in evidencecheck.check_document(document) if not line.passed
@@ -188,13 +198,7 @@ def test_export_verifies_standalone(reviewed, tmp_path):
     document = _export(reviewed)
     path = tmp_path / "evidence.json"
     path.write_text(json.dumps(document), encoding="utf-8")
-    run = subprocess.run(
-        [sys.executable, "-m", "stappen.review", "verify", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=PROJECT,
-    )
+    run = _verify_file(path)
 
     assert run.returncode == 0, run.stdout
     assert "secret_hash" not in document["application"]
@@ -291,13 +295,7 @@ def test_tampered_file_exits_one(reviewed, tmp_path):
     _tamper_rules(document)
     path = tmp_path / "evidence.json"
     path.write_text(json.dumps(document), encoding="utf-8")
-    run = subprocess.run(
-        [sys.executable, "-m", "stappen.review", "verify", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=PROJECT,
-    )
+    run = _verify_file(path)
 
     assert run.returncode == 1
     assert "FAIL  rules sha256: the DMN file hashes to" in run.stdout
@@ -306,13 +304,7 @@ def test_tampered_file_exits_one(reviewed, tmp_path):
 def test_unreadable_file_exits_two(tmp_path):
     path = tmp_path / "evidence.json"
     path.write_text("{", encoding="utf-8")
-    run = subprocess.run(
-        [sys.executable, "-m", "stappen.review", "verify", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=PROJECT,
-    )
+    run = _verify_file(path)
 
     assert run.returncode == 2
     assert run.stderr.startswith(f"cannot read {path}")

@@ -1,4 +1,7 @@
-"""The portal's pages: login, logout, the landing page, language, assets, errors."""
+"""The portal's pages: login, logout, language, assets, errors.
+
+The landing page is the applications list of stappen.consultant.review_views.
+"""
 
 from __future__ import annotations
 
@@ -85,17 +88,11 @@ def remember_language(response: Response) -> Response:
 
 
 def register_views(blueprint) -> None:
-    blueprint.add_url_rule("/", "index", index)
     blueprint.add_url_rule("/login", "login", login, methods=["GET", "POST"])
     blueprint.add_url_rule("/logout", "logout", logout, methods=["POST"])
     blueprint.add_url_rule("/language", "language", language, methods=["POST"])
     blueprint.add_url_rule("/assets/<path:filename>", "asset", asset)
     blueprint.register_error_handler(HTTPException, error_page)
-
-
-def index() -> str:
-    """Show the landing page; the applications list replaces it."""
-    return render_template("consultant/index.html")
 
 
 def login() -> Response | str:
