@@ -102,7 +102,7 @@ def reject_anonymous() -> Response:
     """Redirect a GET to the login page, which returns to it; raise 403 otherwise.
 
     The redirect adds ``ended=1`` when the request's session just ended, so
-    the login page can say so.
+    the login page shows that it ended.
     """
     if request.method not in ("GET", "HEAD"):
         raise LoginRequired()
