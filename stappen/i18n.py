@@ -129,6 +129,62 @@ MESSAGES = {
         "check_retry": "Opnieuw proberen",
         "check_share_again": "Deel uw gegevens opnieuw",
         "check_answers_again": "Terug naar uw antwoorden",
+        "decision_heading": "Uw aanvraag",
+        "decision_error_heading": "Dit is niet gelukt",
+        "decision_busy": "Wij zoeken uw aanvraag op. Een moment geduld.",
+        "decision_form_intro": (
+            "Vul de referentie en de code in die u kreeg toen u de aanvraag deed."
+        ),
+        "decision_reference_label": "Referentie",
+        "decision_reference_hint": "Bijvoorbeeld VIL-7K3M-Q9TX.",
+        "decision_code_label": "Code",
+        "decision_code_hint": "De geheime code die u samen met de referentie kreeg.",
+        "decision_show": "Bekijk uw aanvraag",
+        "decision_error_reference_missing": "Vul de referentie van uw aanvraag in.",
+        "decision_error_code_missing": "Vul de code van uw aanvraag in.",
+        "decision_error_not_found": (
+            "Wij vinden geen aanvraag met deze referentie en code. Controleer "
+            "ze en probeer het opnieuw."
+        ),
+        "decision_error_unreachable": (
+            "De dienst is nu niet bereikbaar. Probeer het over een paar minuten "
+            "opnieuw."
+        ),
+        "decision_reference": "Referentie: {reference}",
+        "decision_submitted_on": "Ingediend op {date}",
+        "decision_decided_on": "Besloten op {date}",
+        "decision_pending_title": "Uw aanvraag is in behandeling",
+        "decision_pending": (
+            "Een consulent van de gemeente bekijkt uw aanvraag. Zolang deze "
+            "pagina openstaat, kijkt hij elke halve minuut of er een besluit is."
+        ),
+        "decision_refresh": "Kijk opnieuw",
+        "decision_checked": "Nog geen besluit. Bijgewerkt om {time}.",
+        "decision_granted_title": "Uw aanvraag is toegekend",
+        "decision_rejected_title": "Uw aanvraag is afgewezen",
+        "decision_amount": "Bedrag: {amount}",
+        "decision_motivation_heading": "Waarom dit besluit",
+        "decision_objection_heading": "Bent u het niet eens met het besluit?",
+        "decision_objection": (
+            "Dan kunt u bezwaar maken bij {organisation}. Doe dat binnen 6 weken "
+            "na de datum van het besluit."
+        ),
+        "decision_wallet_heading": "Zet het besluit in uw wallet",
+        "decision_wallet_intro": (
+            "Dan heeft u altijd een bewijs van het besluit. Kies de knop. Dan "
+            "ziet u een QR-code die u scant met uw wallet-app."
+        ),
+        "decision_collect": "Zet het besluit in uw wallet",
+        "decision_collect_again": "Maak een nieuwe QR-code",
+        "decision_already_issued": (
+            "Het besluit staat al in uw wallet-app. U kunt het nog een keer "
+            "ophalen, bijvoorbeeld in een andere wallet-app."
+        ),
+        "decision_issued": "Gelukt: het besluit staat in uw wallet-app.",
+        "decision_ended": (
+            "Het besluit is niet in uw wallet gekomen. Maak een nieuwe QR-code "
+            "en probeer het opnieuw."
+        ),
         "kind_wallet": "gegevens delen met uw wallet",
         "kind_check": "controle van uw recht",
         "kind_application": "aanvraag",
@@ -269,6 +325,60 @@ MESSAGES = {
         "check_retry": "Try again",
         "check_share_again": "Share your data again",
         "check_answers_again": "Back to your answers",
+        "decision_heading": "Your application",
+        "decision_error_heading": "This did not work",
+        "decision_busy": "We are looking up your application. One moment.",
+        "decision_form_intro": (
+            "Enter the reference and the code you received when you applied."
+        ),
+        "decision_reference_label": "Reference",
+        "decision_reference_hint": "For example VIL-7K3M-Q9TX.",
+        "decision_code_label": "Code",
+        "decision_code_hint": "The secret code you received with the reference.",
+        "decision_show": "View your application",
+        "decision_error_reference_missing": "Enter the reference of your application.",
+        "decision_error_code_missing": "Enter the code of your application.",
+        "decision_error_not_found": (
+            "We cannot find an application with this reference and code. Check "
+            "them and try again."
+        ),
+        "decision_error_unreachable": (
+            "The service cannot be reached now. Try again in a few minutes."
+        ),
+        "decision_reference": "Reference: {reference}",
+        "decision_submitted_on": "Submitted on {date}",
+        "decision_decided_on": "Decided on {date}",
+        "decision_pending_title": "Your application is being processed",
+        "decision_pending": (
+            "A consultant of the municipality is looking at your application. "
+            "While this page is open, it checks every half minute for a decision."
+        ),
+        "decision_refresh": "Check again",
+        "decision_checked": "No decision yet. Updated at {time}.",
+        "decision_granted_title": "Your application has been granted",
+        "decision_rejected_title": "Your application has been rejected",
+        "decision_amount": "Amount: {amount}",
+        "decision_motivation_heading": "Why this decision",
+        "decision_objection_heading": "Do you disagree with the decision?",
+        "decision_objection": (
+            "Then you can object (bezwaar maken) to {organisation}. Do so within "
+            "6 weeks of the date of the decision."
+        ),
+        "decision_wallet_heading": "Put the decision in your wallet",
+        "decision_wallet_intro": (
+            "Then you always have proof of the decision. Choose the button. You "
+            "then see a QR code to scan with your wallet app."
+        ),
+        "decision_collect": "Put the decision in your wallet",
+        "decision_collect_again": "Make a new QR code",
+        "decision_already_issued": (
+            "The decision is already in your wallet app. You can collect it "
+            "again, for example in another wallet app."
+        ),
+        "decision_issued": "Done: the decision is in your wallet app.",
+        "decision_ended": (
+            "The decision did not reach your wallet. Make a new QR code and try again."
+        ),
         "kind_wallet": "sharing data with your wallet",
         "kind_check": "checking your entitlement",
         "kind_application": "application",

@@ -373,8 +373,12 @@ def _browser_messages(flow: Flow, step: Step, lang: str) -> dict:
             key: value
             for key, value in ui.items()
             if key.startswith(("error_", "step_of"))
-            or (step.kind in ("wallet", "check") and key.startswith("wallet_status_"))
+            or (
+                step.kind in ("wallet", "check", "decision")
+                and key.startswith("wallet_status_")
+            )
             or (step.kind == "check" and key.startswith("check_"))
+            or (step.kind == "decision" and key.startswith("decision_"))
         },
     }
     if step.errors:

@@ -5,6 +5,7 @@ import { parseAmount, parseDate, parseNumber } from "./dutch.js";
 import { bindQuestion, fillQuestion } from "./question.js";
 import { renderSummary } from "./summary.js";
 import { bindCheck } from "./check.js";
+import { bindDecision } from "./decision.js";
 import { bindWallet } from "./wallet.js";
 
 const logic = window.jsonLogic;
@@ -207,6 +208,10 @@ function start() {
       answers: relevantAnswers(flow, loadState(flow).answers),
       storeResult: (result) => storeStepAnswer(flow, stepId, result, returnTo),
     });
+  }
+  const decision = document.querySelector("[data-stappen-decision]");
+  if (decision) {
+    bindDecision(decision, readJson("stappen-messages"));
   }
   window.addEventListener("pageshow", (event) => {
     if (event.persisted) {
