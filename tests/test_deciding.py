@@ -21,6 +21,8 @@ from stappen.wallet import Holder, Wallet
 from tests.apiharness import SITE, make_api
 from tests.conftest import PROJECT
 from tests.test_applications_storage import new_application
+from tests.test_applying import _apply as _redeem
+from tests.test_applying import _get_voucher, _present_voucher, e2e
 from tests.test_wallet import E2E_PUBLIC_URL, flask_transport
 
 APPLICATIONS = "/api/v1/applications"
@@ -36,6 +38,8 @@ VOUCHER = {
     "regels_versie": "2026-2",
 }
 MOTIVATION = "Uw inkomen en vermogen vallen binnen de grenzen."
+
+__all__ = ["e2e"]
 
 
 @pytest.fixture
@@ -318,3 +322,41 @@ def test_cors_other_origin_not_allowed(api):
     response = _status(api, Origin="https://elders.example")
 
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+# The whole journey: voucher, application through POST /api/v1/applications,
+# a decision, and the decision credential in the same wallet.
+
+
+def test_decision_after_redeemed_voucher(e2e):
+    checked = _get_voucher(e2e)
+    created = _redeem(e2e, _present_voucher(e2e)).get_json()
+    auth = {"Authorization": f"Bearer {created['secret']}"}
+    path = f"{APPLICATIONS}/{created['reference']}"
+    before = e2e.client.get(path, headers=auth).get_json()
+    with e2e.app.extensions["stappen.storage"].connection() as db:
+        application = db.application_by_reference(created["reference"])
+        db.decide_application(
+            application["id"],
+            outcome="granted",
+            motivation=MOTIVATION,
+            amount="264",
+            consultant="consultant-1",
+            now=e2e.clock.now,
+        )
+    offer = e2e.client.post(f"{path}/decision-offer", json={}, headers=auth)
+    e2e.holder.receive(offer.get_json()["wallet_url"])
+    wallet = Wallet.load(e2e.holder.wallet_path)
+    [decision] = [c for c in wallet.credentials if c.vct == "urn:stappen:vil:besluit"]
+
+    assert before["status"] == "submitted"
+    assert before["decision"] is None
+    assert offer.status_code == 201
+    assert decision.claims["referentie"] == created["reference"]
+    assert decision.claims["besluit"] == "toegekend"
+    assert decision.claims["bedrag"] == "264"
+    assert decision.claims["regeling"] == created["scheme"]
+    assert decision.claims["voucher_id"] == checked["check_id"]
+    assert decision.claims["regels_sha256"] == checked["rules"]["sha256"]
+    assert decision.claims["regels_versie"] == "2026-2"
+    assert decision.claims["gemeente"] == "utrecht"
