@@ -129,6 +129,52 @@ MESSAGES = {
         "check_retry": "Opnieuw proberen",
         "check_share_again": "Deel uw gegevens opnieuw",
         "check_answers_again": "Terug naar uw antwoorden",
+        "application_heading": "Deel uw voucher",
+        "application_intro": (
+            "Uw wallet-app deelt de voucher en de gegevens waarmee wij "
+            "rekenden. Zo kan de gemeente de berekening controleren."
+        ),
+        "application_busy": "Wij maken uw aanvraag. Een moment geduld.",
+        "application_done_heading": "Uw aanvraag is ontvangen",
+        "application_stored_heading": "U heeft deze aanvraag al gedaan",
+        "application_reference_label": "Uw referentie",
+        "application_differs": (
+            "Uw gegevens zijn anders dan toen u de voucher kreeg. Een "
+            "consulent van de gemeente kijkt daarnaar."
+        ),
+        "application_save_advice": (
+            "Bewaar deze link, bijvoorbeeld als bladwijzer. Daarmee ziet u "
+            "later hoe het met uw aanvraag gaat en haalt u het besluit op. "
+            "Wie de link heeft, kan uw aanvraag zien: deel hem niet."
+        ),
+        "application_reopen": "Bekijk uw aanvraag",
+        "application_reopen_label": "Link naar uw aanvraag",
+        "application_error_heading": "Dit is niet gelukt",
+        "application_error_not_eligible": (
+            "Volgens deze voucher heeft u geen recht op de regeling. Daarom "
+            "kunt u er niets mee aanvragen."
+        ),
+        "application_error_redeemed": (
+            "Met deze voucher is al een aanvraag gedaan. U kunt een voucher "
+            "maar één keer gebruiken."
+        ),
+        "application_error_rules": (
+            "Deze voucher hoort bij regels die niet meer gelden. Haal een "
+            "nieuwe voucher op."
+        ),
+        "application_error_again": (
+            "Het delen is niet gelukt of duurde te lang. Vraag een nieuwe "
+            "code en deel uw voucher opnieuw."
+        ),
+        "application_error_data": (
+            "Uw wallet-app deelde niet alle gegevens die nodig zijn. Vraag een "
+            "nieuwe code en deel uw voucher en gegevens opnieuw."
+        ),
+        "application_error_unreachable": (
+            "De dienst is nu niet bereikbaar. Probeer het later opnieuw."
+        ),
+        "application_new_voucher": "Haal een nieuwe voucher op",
+        "application_retry": "Opnieuw proberen",
         "decision_heading": "Uw aanvraag",
         "decision_error_heading": "Dit is niet gelukt",
         "decision_busy": "Wij zoeken uw aanvraag op. Een moment geduld.",
@@ -325,6 +371,51 @@ MESSAGES = {
         "check_retry": "Try again",
         "check_share_again": "Share your data again",
         "check_answers_again": "Back to your answers",
+        "application_heading": "Share your voucher",
+        "application_intro": (
+            "Your wallet app shares the voucher and the data we calculated "
+            "with. This lets the municipality check the calculation."
+        ),
+        "application_busy": "We are making your application. One moment.",
+        "application_done_heading": "Your application has been received",
+        "application_stored_heading": "You have already made this application",
+        "application_reference_label": "Your reference",
+        "application_differs": (
+            "Your data is different from when you got the voucher. A "
+            "consultant of the municipality will look into it."
+        ),
+        "application_save_advice": (
+            "Keep this link, for example as a bookmark. With it you can see "
+            "later how your application is going and collect the decision. "
+            "Anyone with the link can see your application: do not share it."
+        ),
+        "application_reopen": "View your application",
+        "application_reopen_label": "Link to your application",
+        "application_error_heading": "This did not work",
+        "application_error_not_eligible": (
+            "This voucher says you are not entitled to the scheme, so you "
+            "cannot apply with it."
+        ),
+        "application_error_redeemed": (
+            "An application has already been made with this voucher. You can "
+            "use a voucher only once."
+        ),
+        "application_error_rules": (
+            "This voucher belongs to rules that no longer apply. Collect a new voucher."
+        ),
+        "application_error_again": (
+            "Sharing did not work or took too long. Ask for a new code and "
+            "share your voucher again."
+        ),
+        "application_error_data": (
+            "Your wallet app did not share all the data that is needed. Ask "
+            "for a new code and share your voucher and data again."
+        ),
+        "application_error_unreachable": (
+            "The service cannot be reached now. Try again later."
+        ),
+        "application_new_voucher": "Collect a new voucher",
+        "application_retry": "Try again",
         "decision_heading": "Your application",
         "decision_error_heading": "This did not work",
         "decision_busy": "We are looking up your application. One moment.",

@@ -24,7 +24,7 @@ import markdown.extensions
 import markdown.treeprocessors
 from markupsafe import Markup
 
-from stappen import checkstep, routing
+from stappen import applicationstep, checkstep, decisionstep, routing
 from stappen.i18n import MESSAGES, messages
 from stappen.model import Flow, Route, Step
 from stappen.personas import PERSONAS_FILE, load_personas
@@ -212,6 +212,8 @@ class Renderer:
             context.update(self._wallet_context(page))
         if page.step is not None and page.step.kind == "check" and self.api_url:
             context.update(_check_context(page))
+        if page.step is not None and page.step.kind == "application" and self.api_url:
+            context.update(_application_context(page))
         if page.template == "authors.html":
             context["reachable_ids"] = routing.reachable(page.flow)
         return context
@@ -309,6 +311,25 @@ def _check_context(page: Page) -> dict:
     }
 
 
+def _application_context(page: Page) -> dict:
+    """Tell an application step's page where the citizen goes next.
+
+    ``application_decision_path`` is the decision step that reopens the
+    application, and ``application_voucher_path`` the wallet step before the
+    check, where the citizen starts again for a new voucher.
+    """
+    flow, lang = page.flow, page.lang
+    settings = applicationstep.read_settings(flow, page.step)
+    check = applicationstep.check_settings(flow, settings)
+    decision = decisionstep.decision_step_for(flow, page.step.id)
+    return {
+        "application_decision_path": step_path(flow, lang, decision.id)
+        if decision is not None
+        else None,
+        "application_voucher_path": step_path(flow, lang, check.wallet_step),
+    }
+
+
 WHOLE_FLOW_TEMPLATES = ("authors.html", "steps/summary.html")
 """Templates whose pages show every step of their flow."""
 
@@ -378,6 +399,10 @@ def _browser_messages(flow: Flow, step: Step, lang: str) -> dict:
                 and key.startswith("wallet_status_")
             )
             or (step.kind == "check" and key.startswith("check_"))
+            or (
+                step.kind == "application"
+                and key.startswith(("application_", "wallet_status_"))
+            )
             or (step.kind == "decision" and key.startswith("decision_"))
         },
     }

@@ -4,6 +4,7 @@
 import { parseAmount, parseDate, parseNumber } from "./dutch.js";
 import { bindQuestion, fillQuestion } from "./question.js";
 import { renderSummary } from "./summary.js";
+import { bindApplication } from "./application.js";
 import { bindCheck } from "./check.js";
 import { bindDecision } from "./decision.js";
 import { bindWallet } from "./wallet.js";
@@ -212,6 +213,10 @@ function start() {
   const decision = document.querySelector("[data-stappen-decision]");
   if (decision) {
     bindDecision(decision, readJson("stappen-messages"));
+  }
+  const application = document.querySelector("[data-stappen-application]");
+  if (application) {
+    bindApplication(application, readJson("stappen-messages"));
   }
   window.addEventListener("pageshow", (event) => {
     if (event.persisted) {

@@ -125,7 +125,9 @@ export async function follow(root, messages, session, isCurrent) {
   }
 }
 
-export function bindWallet(root, messages) {
+// Run a wallet step's buttons. ``afterVerified(transactionId)``, when given,
+// takes over once a presentation is verified, as an application step does.
+export function bindWallet(root, messages, { afterVerified = null } = {}) {
   let current = null;
 
   async function start() {
@@ -141,6 +143,11 @@ export function bindWallet(root, messages) {
       console.warn("Stappen: wallet session", error);
       endSession(root, messages, "error");
       setHidden(root, "again", false);
+      return;
+    }
+    if (afterVerified && current === token) {
+      const presentation = takePresentation(root.dataset.flow, root.dataset.step);
+      if (presentation) await afterVerified(presentation);
     }
   }
 
