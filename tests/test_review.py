@@ -7,6 +7,7 @@ import copy
 import json
 import subprocess
 import sys
+from datetime import datetime
 
 import pytest
 
@@ -43,7 +44,7 @@ def test_reverify_passes_at_both_moments(reviewed):
 
     assert presented.passed, presented.failed
     assert now.passed, now.failed
-    assert presented.at.isoformat() == presentation["presented_at"]
+    assert presented.at == datetime.fromisoformat(presentation["presented_at"])
     assert {line["check"] for line in presented.report} >= {"signature", "status"}
 
 
