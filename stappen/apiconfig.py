@@ -410,7 +410,7 @@ def issuer_jwks(app: Flask, issuer_ids: tuple[str, ...]) -> dict[str, list[dict]
 
 
 def pilot_issuers(app: Flask) -> set[str]:
-    """Return the issuers the pilot issuer signs for: issue steps and vouchers.
+    """Return the issuers the pilot issuer signs for: issue steps, vouchers, decisions.
 
     An application step verifies the vouchers that check steps offered, so
     their issuers are trusted with the pilot issuer's keys too.
@@ -425,7 +425,7 @@ def _issue_step_issuers(app: Flask) -> set[str]:
     found = set()
     for flow in app.extensions["stappen.flows"].values():
         for step in flow.steps.values():
-            found.update(_voucher_issuer(step))
+            found.update(_offered_issuer(step))
             if step.kind != "wallet" or step.settings.get("purpose") != "issue":
                 continue
             settings = read_settings(step)
@@ -434,10 +434,14 @@ def _issue_step_issuers(app: Flask) -> set[str]:
     return found
 
 
-def _voucher_issuer(step) -> list[str]:
-    """Return the issuer of a check step's voucher, which the pilot issuer signs."""
-    voucher = step.settings.get("voucher") if step.kind == "check" else None
-    return [voucher["issuer"]] if isinstance(voucher, dict) else []
+def _offered_issuer(step) -> list[str]:
+    """Return the issuer of a check step's voucher or a decision step's credential.
+
+    The pilot issuer signs both.
+    """
+    field = {"check": "voucher", "decision": "credential"}.get(step.kind)
+    offered = step.settings.get(field) if field else None
+    return [offered["issuer"]] if isinstance(offered, dict) else []
 
 
 def _read_trusted_issuers_file(value: str) -> dict[str, list[dict]]:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from stappen import audit
+from stappen import apiconfig, audit, jose
 from stappen.errors import Problems
 from stappen.flows import load_flow
 from stappen.storage.applications import secret_hash
@@ -360,3 +360,10 @@ def test_decision_after_redeemed_voucher(e2e):
     assert decision.claims["regels_sha256"] == checked["rules"]["sha256"]
     assert decision.claims["regels_versie"] == "2026-2"
     assert decision.claims["gemeente"] == "utrecht"
+
+
+def test_decision_issuer_trusted_as_pilot(api):
+    issuer = "https://besluiten.vil.example"
+    trusted = apiconfig.issuer_jwks(api.app, (issuer,))
+
+    assert trusted[issuer] == [jose.public_jwk(api.issuer_key)]
