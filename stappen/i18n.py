@@ -452,8 +452,8 @@ MESSAGES = {
         "decision_motivation_heading": "Why this decision",
         "decision_objection_heading": "Do you disagree with the decision?",
         "decision_objection": (
-            "Then you can object (bezwaar maken) to {organisation}. Do so within "
-            "6 weeks of the date of the decision."
+            "Then you can object to it (bezwaar maken). Send your objection to "
+            "{organisation} within 6 weeks of the date of the decision."
         ),
         "decision_wallet_heading": "Put the decision in your wallet",
         "decision_wallet_intro": (

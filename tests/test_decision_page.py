@@ -185,7 +185,7 @@ def test_pending_application_checked_again(chromium, portal):
         _open(page, portal)
         _wait_for_heading(page, "Uw aanvraag is in behandeling")
         submitted = _text(page, "[data-stappen-decision-submitted]")
-        checked = _text(page, "[data-stappen-decision-checked]")
+        checked = _text(page, "[data-stappen-decision-status]")
         offer_hidden = page.is_hidden("[data-stappen-decision-offer]")
         violations = _violations(page)
 

@@ -198,15 +198,17 @@ function showApplication(view, application) {
   part(root, "pending").hidden = Boolean(decision);
   part(root, "outcome").hidden = !decision;
   part(root, "result").hidden = false;
+  // The heading receives the focus when the status changes; the live
+  // region tells when a pending application was checked again.
   if (decision) {
     showOutcome(view, decision);
     part(root, "offer").hidden = false;
+    announce(view, "");
   } else {
-    part(root, "checked").textContent = fill(messages.ui.decision_checked, {
+    announce(view, fill(messages.ui.decision_checked, {
       time: formatTime(new Date(), messages.lang),
-    });
+    }));
   }
-  announce(view, messages.ui[statusHeading(application)]);
   showHeading(view, statusHeading(application));
 }
 
