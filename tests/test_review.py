@@ -203,6 +203,7 @@ def test_export_verifies_standalone(reviewed, tmp_path):
 
     assert run.returncode == 0, run.stdout
     assert "secret_hash" not in document["application"]
+    assert document["application"]["presentation_session"].startswith("wallet-session:")
     assert "PASS  presentation voucher signature" in run.stdout
     assert "PASS  recomputed bedrag" in run.stdout
     assert "PASS  decision" in run.stdout

@@ -47,7 +47,7 @@ def export_evidence(app: Flask, db, application_id: str) -> dict | None:
         "exported_at": moment.isoformat(),
         "application": _application_part(application),
         "record": record,
-        "decision": _json_ready(application["decision"]),
+        "decision": _decision_part(application["decision"]),
         "rules": _rules_part(db, record),
         "audit": audit_part(db, _subjects(application)),
         "keys": {"audit": audit_public_keys},
@@ -68,7 +68,21 @@ def _sign_checkpoint(app: Flask, db, moment: datetime) -> list[dict]:
 def _application_part(application: dict) -> dict:
     excluded = {"secret_hash", "record", "decision"}
     kept = {key: value for key, value in application.items() if key not in excluded}
+    kept["presentation_session"] = _session_subject(kept.get("presentation_session"))
     return _json_ready(kept)
+
+
+def _decision_part(decision: dict | None) -> dict | None:
+    if decision is None:
+        return None
+    kept = dict(decision)
+    kept["credential_session"] = _session_subject(kept.get("credential_session"))
+    return _json_ready(kept)
+
+
+def _session_subject(session_id: str | None) -> str | None:
+    """Name a wallet session by its audit subject, because its id is a secret."""
+    return None if session_id is None else audit.session_subject(session_id)
 
 
 def _rules_part(db, record: dict | None) -> dict | None:
