@@ -8,6 +8,7 @@ import re
 import pytest
 
 from stappen import audit
+from stappen.consultant import review_views
 from stappen.consultant.review_texts import REVIEW_TEXTS
 from stappen.review.evidencecheck import check_document
 from tests.consultants import add_consultant, login
@@ -92,16 +93,24 @@ def test_list_filters_by_status(portal):
     assert reference in other_scheme
 
 
-def test_list_paginates_newest_first(portal):
+def test_list_paginates_newest_first(portal, monkeypatch):
     second, _ = apply(portal)
     with portal.app.extensions["stappen.storage"].connection() as db:
         newest = db.application(second)["reference"]
+    oldest = _application(portal)["reference"]
+    monkeypatch.setattr(review_views, "PAGE_SIZE", 1)
     client = portal.app.test_client()
     login(client, "anna")
-    page = client.get(LIST).get_data(as_text=True)
+    first = client.get(LIST).get_data(as_text=True)
+    following = client.get(LIST + "?page=2").get_data(as_text=True)
 
-    assert page.index(newest) < page.index(_application(portal)["reference"])
-    assert "Aanvragen 1 tot en met 2 van 2" in page
+    assert newest in first
+    assert oldest not in first
+    assert "Aanvragen 1 tot en met 1 van 2" in first
+    assert 'rel="next" href="/consultant/applications?page=2"' in first
+    assert oldest in following
+    assert "Pagina 2 van 2" in following
+    assert 'rel="prev"' in following
 
 
 def test_list_marks_outcome_mismatch(portal):
