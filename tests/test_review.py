@@ -312,6 +312,14 @@ def test_unreadable_file_exits_two(tmp_path):
     assert run.stderr.startswith(f"cannot read {path}")
 
 
+def test_malformed_parts_fail_by_name(reviewed):
+    document = _export(reviewed)
+    del document["record"]["presentation"]["nonce"]
+    document["audit"]["events"][0]["seq"] = "one"
+
+    assert _failed(document) == ["record", "audit"]
+
+
 def test_erased_record_fails_export_check(reviewed):
     document = _export(reviewed)
     document["record"] = None

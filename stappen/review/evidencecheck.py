@@ -52,10 +52,23 @@ def check_document(document: dict) -> list[CheckLine]:
         erased = (document.get("application") or {}).get("record_erased_at")
         lines.append(CheckLine("record", False, f"the record was erased at {erased}"))
     else:
-        lines += _check_record(document, record)
-    lines += _check_decision(document)
-    lines += check_audit(document.get("audit") or {}, document.get("keys") or {})
+        lines += _guarded("record", _check_record, document, record)
+    lines += _guarded("decision", _check_decision, document)
+    audit_part, key_part = document.get("audit") or {}, document.get("keys") or {}
+    lines += _guarded("audit", check_audit, audit_part, key_part)
     return lines
+
+
+def _guarded(name: str, check, *args) -> list[CheckLine]:
+    """Run a group of checks; a part missing or of the wrong type fails the group."""
+    try:
+        return check(*args)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        return [
+            CheckLine(
+                name, False, f"the document's {name} part is malformed: {error!r}"
+            )
+        ]
 
 
 def _check_format(document) -> CheckLine:
