@@ -1,12 +1,12 @@
 """Check an evidence document on its own: no database, no app, no network.
 
-Each check gives one line. Together they show that the presented SD-JWTs
-verify with the included issuer keys and status list tokens as of the
-moment of presentation, that the included DMN file is the one the voucher
-names and gives the voucher's outcome, that the record's claims and voucher
-are the ones the credentials carry, that the decision is the one the audit
-trail recorded, and that the audit events are intact and linked to a
-signed checkpoint.
+Each check gives one line. The presented SD-JWTs must verify with the
+included issuer keys and status list tokens as of the moment of
+presentation. The included DMN file must be the one the voucher names and
+give the voucher's outcome. The record's claims and voucher must be the
+ones the credentials carry, and the decision the one the audit trail
+recorded. The audit events must be intact and linked to a signed
+checkpoint.
 """
 
 from __future__ import annotations
@@ -209,23 +209,23 @@ def _check_decision(document: dict) -> list[CheckLine]:
     decision = document.get("decision")
     if decision is None:
         return []
-    made = [
+    decision_events = [
         event
         for event in (document.get("audit") or {}).get("events", [])
         if event.get("kind") == "decision.made"
     ]
-    if not made:
+    if not decision_events:
         return [CheckLine("decision", False, "no decision.made audit event")]
 
-    data = jose.loads_json(made[-1]["data"])
+    data = jose.loads_json(decision_events[-1]["data"])
     recorded = (data.get("outcome"), data.get("amount"))
-    shown = (decision.get("outcome"), decision.get("amount"))
-    if recorded != shown:
+    stored = (decision.get("outcome"), decision.get("amount"))
+    if recorded != stored:
         return [
             CheckLine(
                 "decision",
                 False,
-                f"the decision is {shown!r} (outcome, amount), the audit event "
+                f"the decision is {stored!r} (outcome, amount), the audit event "
                 f"recorded {recorded!r}",
             )
         ]
