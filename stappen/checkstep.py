@@ -250,6 +250,35 @@ def report_unknown_settings(settings: dict, fields: tuple, report) -> None:
             report.error((key,), f"unknown setting {key!r}; {hint}")
 
 
+def report_earlier_step(
+    flow: Flow, step: Step, name, kind: str, purpose: str, report: SettingsReport
+) -> Step | None:
+    """Return the step of ``kind`` called ``name`` if it comes before ``step``.
+
+    Otherwise report the problem under the setting named ``kind`` and return
+    None. ``purpose`` completes the fix, such as "whose voucher this step
+    redeems".
+    """
+    target = flow.steps.get(name) if isinstance(name, str) else None
+    if target is None or target.kind != kind:
+        candidates = [other.id for other in flow.steps.values() if other.kind == kind]
+        known = ", ".join(map(repr, candidates)) or "none"
+        report.error(
+            (kind,),
+            f"{_got(name)} is not {with_article(kind)} step of this flow; name "
+            f"the {kind} step {purpose} (this flow has: {known})",
+        )
+        return None
+    if target.id not in _before(flow, step):
+        report.error(
+            (kind,),
+            f"{kind} step {target.id!r} does not come before step {step.id!r} on "
+            "every path; route every path to this step through it",
+        )
+        return None
+    return target
+
+
 _REQUIRED_FIX = {
     "rules": "give the DMN file, relative to the flow's folder",
     "decision": "give the name of the decision in the DMN file",

@@ -19,6 +19,7 @@ from stappen.checkstep import (
     LineOf,
     Voucher,
     check_credential_fields,
+    report_earlier_step,
     report_unknown_settings,
 )
 from stappen.errors import Problems, StappenError
@@ -152,27 +153,9 @@ def _check_fields(settings: dict, report: SettingsReport) -> None:
 
 
 def _check_application(flow: Flow, step: Step, name, report) -> None:
-    target = flow.steps.get(name) if isinstance(name, str) else None
-    if target is None or target.kind != "application":
-        applications = [s.id for s in flow.steps.values() if s.kind == "application"]
-        known = ", ".join(map(repr, applications)) or "none"
-        report.error(
-            ("application",),
-            f"{_got(name)} is not an application step of this flow; name the "
-            f"application step whose decision this step shows (this flow has: "
-            f"{known})",
-        )
-        return
-
-    from stappen.checks import steps_before
-
-    if target.id not in steps_before(flow).get(step.id, set()):
-        report.error(
-            ("application",),
-            f"application step {target.id!r} does not come before step "
-            f"{step.id!r} on every path; route every path to this step through it",
-        )
-    first = decision_step_for(flow, target.id)
+    purpose = "whose decision this step shows"
+    target = report_earlier_step(flow, step, name, "application", purpose, report)
+    first = None if target is None else decision_step_for(flow, target.id)
     if first is not None and first.id != step.id:
         report.error(
             ("application",),
