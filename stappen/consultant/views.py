@@ -72,7 +72,7 @@ def check_csrf() -> None:
 
 
 def remember_language(response: Response) -> Response:
-    """Keep the language that a login page link chose in a cookie."""
+    """Keep the language a login page link chose, and set the login CSRF cookie."""
     lang = request.args.get("lang")
     if lang in accounts.LANGUAGES and current_consultant() is None:
         response.set_cookie(
