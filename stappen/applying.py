@@ -35,6 +35,7 @@ from stappen import (
 from stappen.applicationstep import VOUCHER_QUERY_ID, ApplicationSettings
 from stappen.checking import LoadedRules, load_rules
 from stappen.checkstep import ELIGIBLE, CheckSettings
+from stappen.references import new_reference
 from stappen.rules import DmnError, load_dmn_bytes
 from stappen.sessions import json_body
 from stappen.storage import IntegrityError, NewApplication
@@ -47,9 +48,6 @@ blueprint = Blueprint("applying", __name__, url_prefix="/api/v1/applications")
 
 REQUEST_FIELDS = ("flow", "step", "presentation", "lang")
 RECORD_VERSION = 1
-REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-"""Crockford's base32: no I, L, O or U, so a reference reads aloud safely."""
-REFERENCE_LENGTH = 8
 REFERENCE_ATTEMPTS = 5
 """New references to try when one exists already; 32**8 makes a clash rare."""
 SECRET_BYTES = 24
@@ -266,7 +264,7 @@ def _store(flow, step, settings: ApplicationSettings, session, record, moment):
     for _ in range(REFERENCE_ATTEMPTS):
         new = NewApplication(
             id=uuid.uuid4().hex,
-            reference=_new_reference(settings.reference_prefix),
+            reference=new_reference(settings.reference_prefix),
             secret_hash=secret_hash(secret),
             municipality=settings.municipality,
             flow=flow.id,
@@ -354,11 +352,6 @@ def _audit_created(db, new: NewApplication, session: dict) -> None:
             "digests": record["recomputed"]["used"],
         },
     )
-
-
-def _new_reference(prefix: str) -> str:
-    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
-    return f"{prefix}-{code}"
 
 
 def _label(session: dict) -> str:

@@ -33,6 +33,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, jsonify, reque
 from stappen import apiconfig, audit, decisionstep, issuer, storage
 from stappen.model import Flow, Step
 from stappen.qr import qr_svg
+from stappen.references import normalize_reference
 from stappen.sessions import (
     POLL_AFTER_MS,
     json_body,
@@ -192,7 +193,7 @@ def _citizen_application(reference: str) -> dict:
         abort(response)
 
     db = storage.request_connection()
-    application = db.citizen_application(reference, secret.strip())
+    application = db.citizen_application(normalize_reference(reference), secret.strip())
     if application is None:
         _reject(
             404,

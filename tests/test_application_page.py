@@ -24,7 +24,7 @@ pytestmark = pytest.mark.browser
 
 IN_PERIOD = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
 APPLICATION_KEY = "stappen:vil:application:aanvragen"
-REFERENCE = re.compile(r"VIL-[0-9A-HJKMNP-TV-Z]{8}")
+REFERENCE = re.compile(r"VIL-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}")
 
 __all__ = ["portal"]
 

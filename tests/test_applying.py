@@ -118,10 +118,10 @@ def test_redeem_creates_application(e2e):
     assert created["status"] == "submitted"
     assert created["scheme"] == "Individuele inkomenstoeslag"
     assert created["outcome_matches"] is True
-    prefix, code = created["reference"].split("-")
+    prefix, first, second = created["reference"].split("-")
     assert prefix == "VIL"
-    assert len(code) == 8
-    assert set(code) <= REFERENCE_CHARACTERS
+    assert len(first) == len(second) == 4
+    assert set(first + second) <= REFERENCE_CHARACTERS
     assert len(created["secret"]) >= 32
 
     stored = _stored(e2e, created["reference"])

@@ -111,6 +111,14 @@ def _events(api, kind: str) -> list:
         return [event for event in audit.read_events(db) if event.kind == kind]
 
 
+def test_status_typed_reference(api):
+    _apply(api)
+    response = _status(api, reference="vil 7k3m q9tx")
+
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["reference"] == "VIL-7K3M-Q9TX"
+
+
 def test_status_submitted(api):
     _apply(api)
     response = _status(api)
