@@ -3,6 +3,9 @@ set-password.
 
 Every mistake exits with code 1 and one line that names the value and the
 fix. Each change is recorded in the audit trail with the actor ``cli``.
+The administrator's pages (stappen.consultant.admin_views) call
+:func:`disable_account`, :func:`enable_account` and :func:`unlock_account`
+too, with the administrator's account id as the actor.
 """
 
 from __future__ import annotations
@@ -111,11 +114,9 @@ def list_command() -> None:
 @with_appcontext
 def disable_command(username: str) -> None:
     """Disable an account and end its sessions; its data stays."""
-    with _connection() as db, db.transaction():
+    with _connection() as db:
         account = _find(db, username)
-        accounts.set_disabled(db, account.consultant.id, True)
-        ended = sessionstore.delete_account_sessions(db, account.consultant.id)
-        _record(db, "consultant.disabled", account)
+        ended = disable_account(db, account.consultant.id, CLI_ACTOR)
     click.echo(f"Disabled {account.consultant.username!r}; ended {ended} session(s)")
 
 
@@ -124,10 +125,9 @@ def disable_command(username: str) -> None:
 @with_appcontext
 def enable_command(username: str) -> None:
     """Enable a disabled account again."""
-    with _connection() as db, db.transaction():
+    with _connection() as db:
         account = _find(db, username)
-        accounts.set_disabled(db, account.consultant.id, False)
-        _record(db, "consultant.enabled", account)
+        enable_account(db, account.consultant.id, CLI_ACTOR)
     click.echo(f"Enabled {account.consultant.username!r}")
 
 
@@ -136,10 +136,9 @@ def enable_command(username: str) -> None:
 @with_appcontext
 def unlock_command(username: str) -> None:
     """Lift a lock after failed logins and reset the failure count."""
-    with _connection() as db, db.transaction():
+    with _connection() as db:
         account = _find(db, username)
-        accounts.reset_failed_logins(db, account.consultant.id)
-        _record(db, "consultant.unlocked", account)
+        unlock_account(db, account.consultant.id, CLI_ACTOR)
     click.echo(f"Unlocked {account.consultant.username!r}")
 
 
@@ -159,6 +158,33 @@ def set_password_command(username: str, password_stdin: bool) -> None:
     click.echo(
         f"Set the password of {account.consultant.username!r}; ended {ended} session(s)"
     )
+
+
+def disable_account(db: ConnectionBase, account_id: str, actor: str) -> int:
+    """Disable an account, end its sessions and record ``consultant.disabled``.
+
+    Returns the number of sessions ended. ``actor`` is ``cli`` or the id of
+    the administrator's account.
+    """
+    with db.transaction():
+        accounts.set_disabled(db, account_id, True)
+        ended = sessionstore.delete_account_sessions(db, account_id)
+        audit.record(db, "consultant.disabled", subject=account_id, actor=actor)
+    return ended
+
+
+def enable_account(db: ConnectionBase, account_id: str, actor: str) -> None:
+    """Enable an account again and record ``consultant.enabled``."""
+    with db.transaction():
+        accounts.set_disabled(db, account_id, False)
+        audit.record(db, "consultant.enabled", subject=account_id, actor=actor)
+
+
+def unlock_account(db: ConnectionBase, account_id: str, actor: str) -> None:
+    """Lift a lock, reset the failure count and record ``consultant.unlocked``."""
+    with db.transaction():
+        accounts.reset_failed_logins(db, account_id)
+        audit.record(db, "consultant.unlocked", subject=account_id, actor=actor)
 
 
 def _read_password(from_stdin: bool) -> str:
