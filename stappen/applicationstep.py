@@ -15,11 +15,16 @@ wallet request of the step's sessions.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
 
 from stappen import checkstep, walletstep
-from stappen.checkstep import VOUCHER_CLAIMS, CheckSettings, LineOf
+from stappen.checkstep import (
+    VOUCHER_CLAIMS,
+    CheckSettings,
+    LineOf,
+    report_earlier_step,
+    report_settings_keys,
+)
 from stappen.consultant.accounts import MUNICIPALITY_PATTERN
 from stappen.errors import Problems, StappenError
 from stappen.model import Flow, Step
@@ -27,7 +32,6 @@ from stappen.walletstep import RESPONSE_MODES, PresentSettings, SettingsReport
 from stappen.yamlload import describe
 
 FIELDS = ("check", "municipality", "reference_prefix", "response_mode")
-REQUIRED = ("check", "municipality")
 VOUCHER_QUERY_ID = "voucher"
 """The credential query id of the voucher in an application step's request."""
 
@@ -39,6 +43,7 @@ _REQUIRED_FIX = {
     "municipality": "give the id of the municipality whose consultants review "
     "the applications, such as utrecht",
 }
+"""The required settings, each with the fix for its absence."""
 
 
 class InvalidApplicationSettings(StappenError):
@@ -147,7 +152,7 @@ def check_application_step(
         )
         return
 
-    _check_fields(settings, report)
+    report_settings_keys(settings, FIELDS, _REQUIRED_FIX, report)
     if "check" in settings:
         _check_check(flow, step, settings["check"], report)
     _check_municipality(settings, report)
@@ -160,38 +165,11 @@ def check_application_step(
         )
 
 
-def _check_fields(settings: dict, report: SettingsReport) -> None:
-    for key in settings:
-        if key not in FIELDS:
-            close = difflib.get_close_matches(str(key), FIELDS, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else "remove it"
-            report.error((key,), f"unknown setting {key!r}; {hint}")
-    for key in REQUIRED:
-        if key not in settings:
-            report.error((key,), f"setting {key!r} is missing; {_REQUIRED_FIX[key]}")
-
-
 def _check_check(flow: Flow, step: Step, name, report: SettingsReport) -> None:
-    target = flow.steps.get(name) if isinstance(name, str) else None
-    if target is None or target.kind != "check":
-        checks = [s.id for s in flow.steps.values() if s.kind == "check"]
-        known = ", ".join(map(repr, checks)) or "none"
-        report.error(
-            ("check",),
-            f"{_got(name)} is not a check step of this flow; name the check step "
-            f"whose voucher this step redeems (this flow has: {known})",
-        )
-        return
-
-    from stappen.checks import steps_before
-
-    if target.id not in steps_before(flow).get(step.id, set()):
-        report.error(
-            ("check",),
-            f"check step {target.id!r} does not come before step {step.id!r} on "
-            "every path; route every path to this step through it",
-        )
-    _check_voucher_of(flow, target, report)
+    purpose = "whose voucher this step redeems"
+    target = report_earlier_step(flow, step, name, "check", purpose, report)
+    if target is not None:
+        _check_voucher_of(flow, target, report)
 
 
 def _check_voucher_of(flow: Flow, target: Step, report: SettingsReport) -> None:

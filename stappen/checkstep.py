@@ -50,7 +50,15 @@ FIELDS = (
     "outcomes",
     "voucher",
 )
-REQUIRED = ("rules", "decision", "version", "valid_from", "valid_to", "inputs")
+_REQUIRED_FIX = {
+    "rules": "give the DMN file, relative to the flow's folder",
+    "decision": "give the name of the decision in the DMN file",
+    "version": "give the version of the rules, such as '2026-2'",
+    "valid_from": "give the first day the rules apply, as YYYY-MM-DD",
+    "valid_to": "give the last day the rules apply, as YYYY-MM-DD",
+    "inputs": "map each input of the decision to a claim or an answer",
+}
+"""The required settings, each with the fix for its absence."""
 ELIGIBLE_FIELDS = ("output", "above", "one_of")
 VOUCHER_FIELDS = ("id", "issuer", "vct", "expires_in")
 OUTCOMES = ("eligible", "not_eligible")
@@ -214,7 +222,7 @@ def check_check_step(flow: Flow, step: Step, problems: Problems, line_of: LineOf
         report.error((), _no_settings_message(settings))
         return
 
-    _check_fields(settings, report)
+    report_settings_keys(settings, FIELDS, _REQUIRED_FIX, report)
     _check_version(settings, report)
     _check_dates(settings, report)
     model = _check_rules(flow, settings, report)
@@ -234,30 +242,34 @@ def _no_settings_message(settings) -> str:
     )
 
 
-def _check_fields(settings: dict, report: SettingsReport) -> None:
-    report_unknown_settings(settings, FIELDS, report)
-    for key in REQUIRED:
-        if key not in settings:
-            report.error((key,), f"setting {key!r} is missing; {_REQUIRED_FIX[key]}")
+def report_settings_keys(
+    settings: dict, fields: tuple, required: dict[str, str], report: SettingsReport
+) -> None:
+    """Report unknown and missing settings of a step.
 
-
-def report_unknown_settings(settings: dict, fields: tuple, report) -> None:
-    """Report each setting that is not one of ``fields``, naming a close match."""
+    A setting that is not one of ``fields`` is reported with a close match.
+    A missing key of ``required`` is reported with its fix, the text that
+    ``required`` maps it to.
+    """
     for key in settings:
         if key not in fields:
             close = difflib.get_close_matches(str(key), fields, n=1)
             hint = f"did you mean {close[0]!r}?" if close else "remove it"
             report.error((key,), f"unknown setting {key!r}; {hint}")
+    for key, fix in required.items():
+        if key not in settings:
+            report.error((key,), f"setting {key!r} is missing; {fix}")
 
 
 def report_earlier_step(
     flow: Flow, step: Step, name, kind: str, purpose: str, report: SettingsReport
 ) -> Step | None:
-    """Return the step of ``kind`` called ``name`` if it comes before ``step``.
+    """Return the step of ``kind`` called ``name``, or None if there is none.
 
-    Otherwise report the problem under the setting named ``kind`` and return
-    None. ``purpose`` completes the fix, such as "whose voucher this step
-    redeems".
+    Problems are reported under the setting named ``kind``. A step that does
+    not come before ``step`` on every path is reported and still returned,
+    so the caller can report more about it. ``purpose`` completes the fix,
+    such as "whose voucher this step redeems".
     """
     target = flow.steps.get(name) if isinstance(name, str) else None
     if target is None or target.kind != kind:
@@ -275,18 +287,7 @@ def report_earlier_step(
             f"{kind} step {target.id!r} does not come before step {step.id!r} on "
             "every path; route every path to this step through it",
         )
-        return None
     return target
-
-
-_REQUIRED_FIX = {
-    "rules": "give the DMN file, relative to the flow's folder",
-    "decision": "give the name of the decision in the DMN file",
-    "version": "give the version of the rules, such as '2026-2'",
-    "valid_from": "give the first day the rules apply, as YYYY-MM-DD",
-    "valid_to": "give the last day the rules apply, as YYYY-MM-DD",
-    "inputs": "map each input of the decision to a claim or an answer",
-}
 
 
 def _check_version(settings: dict, report: SettingsReport) -> None:

@@ -20,7 +20,7 @@ from stappen.checkstep import (
     Voucher,
     check_credential_fields,
     report_earlier_step,
-    report_unknown_settings,
+    report_settings_keys,
 )
 from stappen.errors import Problems, StappenError
 from stappen.model import Flow, Step
@@ -28,6 +28,11 @@ from stappen.walletstep import SettingsReport
 from stappen.yamlload import describe
 
 FIELDS = ("application", "credential")
+_REQUIRED_FIX = {
+    "application": "give the id of the application step whose decision this step shows",
+    "credential": "give the decision credential's id, issuer and vct",
+}
+"""The required settings, each with the fix for its absence."""
 
 DECISION_CLAIMS = (
     ("referentie", "string"),
@@ -127,7 +132,7 @@ def check_decision_step(
         )
         return
 
-    _check_fields(settings, report)
+    report_settings_keys(settings, FIELDS, _REQUIRED_FIX, report)
     if "application" in settings:
         _check_application(flow, step, settings["application"], report)
     credential = settings.get("credential")
@@ -138,18 +143,6 @@ def check_decision_step(
             ("credential",),
             f"expected id, issuer and vct, got {_got(credential)}",
         )
-
-
-def _check_fields(settings: dict, report: SettingsReport) -> None:
-    report_unknown_settings(settings, FIELDS, report)
-    fixes = {
-        "application": "give the id of the application step whose decision "
-        "this step shows",
-        "credential": "give the decision credential's id, issuer and vct",
-    }
-    for key, fix in fixes.items():
-        if key not in settings:
-            report.error((key,), f"setting {key!r} is missing; {fix}")
 
 
 def _check_application(flow: Flow, step: Step, name, report) -> None:
