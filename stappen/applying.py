@@ -37,7 +37,7 @@ from stappen.checking import LoadedRules, load_rules
 from stappen.checkstep import ELIGIBLE, CheckSettings
 from stappen.references import new_reference
 from stappen.rules import DmnError, load_dmn_bytes
-from stappen.sessions import json_body
+from stappen.sessions import json_body, request_language
 from stappen.storage import IntegrityError, NewApplication
 from stappen.storage.applications import secret_hash
 from stappen.storage.errors import session_label
@@ -80,7 +80,7 @@ def create_application() -> tuple[Response, int]:
     app = current_app._get_current_object()
     body = json_body(REQUEST_FIELDS)
     flow, step = presentations.requested_step(app, body, "application", _reject)
-    presentations.language(flow, body, _reject)
+    request_language(flow, body)
     settings = applicationstep.read_settings(flow, step)
     check = applicationstep.check_settings(flow, settings)
     moment = apiconfig.now(app)

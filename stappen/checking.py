@@ -35,7 +35,13 @@ from stappen.flowtests import answer_problem
 from stappen.model import Flow, Step
 from stappen.qr import qr_svg
 from stappen.rules import DmnError, DmnModel, Evaluation, load_dmn_bytes
-from stappen.sessions import POLL_AFTER_MS, json_body, new_session, store_new_session
+from stappen.sessions import (
+    POLL_AFTER_MS,
+    json_body,
+    new_session,
+    request_language,
+    store_new_session,
+)
 from stappen.storage.errors import session_label
 from stappen.yamlload import describe
 
@@ -74,7 +80,7 @@ def run_check() -> tuple[Response, int]:
     app = current_app._get_current_object()
     body = json_body(REQUEST_FIELDS)
     flow, step = presentations.requested_step(app, body, "check", _reject)
-    lang = presentations.language(flow, body, _reject)
+    lang = request_language(flow, body)
     settings = checkstep.read_settings(flow, step)
     moment = apiconfig.now(app)
     _check_validity(settings, moment, step)

@@ -58,18 +58,6 @@ def requested_step(
     return flow, step
 
 
-def language(flow: Flow, body: dict, reject: Reject) -> str:
-    """Return the request's language, by default the flow's first one."""
-    lang = body.get("lang", flow.default_language)
-    if lang not in flow.languages:
-        reject(
-            400,
-            f"lang {lang!r} is not a language of flow {flow.id!r}; use one of "
-            f"{', '.join(flow.languages)}",
-        )
-    return lang
-
-
 def verified_presentation(
     flow: Flow, step_id: str, transaction_id, use: PresentationUse
 ) -> dict:
