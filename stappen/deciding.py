@@ -24,6 +24,7 @@ a wallet holds an access token for the earlier offer, a new request gets a
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from typing import NoReturn
 from zoneinfo import ZoneInfo
@@ -33,7 +34,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, jsonify, reque
 from stappen import apiconfig, audit, decisionstep, issuer, storage
 from stappen.model import Flow, Step
 from stappen.qr import qr_svg
-from stappen.references import normalize_reference
+from stappen.references import ALPHABET, normalize_reference
 from stappen.sessions import (
     POLL_AFTER_MS,
     json_body,
@@ -48,6 +49,8 @@ log = logging.getLogger(__name__)
 blueprint = Blueprint("deciding", __name__, url_prefix="/api/v1/applications")
 
 OFFER_FIELDS = ("lang",)
+REFERENCE_PATTERN = re.compile(rf"[A-Z]{{1,8}}-[{ALPHABET}]{{4}}-[{ALPHABET}]{{4}}")
+"""A reference as stored. Other text, such as one with a NUL, is not looked up."""
 ORIGIN_DECISION = "besluit"
 """The ``herkomst`` claim of a decision credential."""
 DECISION_TIME_ZONE = ZoneInfo("Europe/Amsterdam")
@@ -192,8 +195,11 @@ def _citizen_application(reference: str) -> dict:
         response.headers["WWW-Authenticate"] = "Bearer"
         abort(response)
 
-    db = storage.request_connection()
-    application = db.citizen_application(normalize_reference(reference), secret.strip())
+    reference = normalize_reference(reference)
+    application = None
+    if REFERENCE_PATTERN.fullmatch(reference):
+        db = storage.request_connection()
+        application = db.citizen_application(reference, secret.strip())
     if application is None:
         _reject(
             404,

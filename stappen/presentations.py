@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import NoReturn
@@ -22,6 +23,13 @@ from stappen.model import Flow, Step
 from stappen.storage.errors import session_label
 
 log = logging.getLogger(__name__)
+
+TRANSACTION_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
+"""The form of a transaction id, URL-safe base64 as ``sessions.new_session`` makes.
+
+Other text is not looked up, because the store fails on some of it: a NUL
+on PostgreSQL, a lone surrogate on both stores.
+"""
 
 Reject = Callable[..., NoReturn]
 """``reject(status, reason, session=None)``: log and abort the request."""
@@ -68,7 +76,9 @@ def verified_presentation(
             "presentation must be the transaction id of the wallet "
             f"session of step {step_id!r}",
         )
-    session = storage.request_connection().get_session(transaction_id)
+    session = None
+    if TRANSACTION_ID_PATTERN.fullmatch(transaction_id):
+        session = storage.request_connection().get_session(transaction_id)
     if session is None or session["purpose"] != "present":
         use.reject(404, f"presentation not found; {use.again}")
 

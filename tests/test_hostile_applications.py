@@ -1,0 +1,68 @@
+"""Hostile requests to the application, decision and consultant features.
+
+Each test sends what an attacker or a broken client could send, to a real
+app on SQLite and PostgreSQL, and checks that the response is a clear
+rejection, never a server error.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.reviewsetup import APPLY_STEP, VIL, apply, make_review_api
+
+APPLICATIONS = "/api/v1/applications"
+
+
+@pytest.fixture
+def applied(tmp_path, database_url):
+    setup = make_review_api(tmp_path, database_url)
+    setup.application_id, setup.issuing = apply(setup)
+    return setup
+
+
+def _application(setup) -> dict:
+    with setup.app.extensions["stappen.storage"].connection() as db:
+        return db.application(setup.application_id)
+
+
+# The citizen's endpoints.
+
+
+@pytest.mark.parametrize(
+    "presentation",
+    ["\ud800", "x\x00y", "x" * 60_000],
+    ids=["lone-surrogate", "nul", "huge"],
+)
+def test_unusable_presentation_id_not_found(applied, presentation):
+    body = {"flow": VIL, "step": APPLY_STEP, "presentation": presentation}
+
+    response = applied.client.post(APPLICATIONS, json=body)
+
+    assert response.status_code == 404, response.get_data(as_text=True)
+    assert response.get_json()["error"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "reference", ["VIL-%00AB-CDEF", "VIL-%ED%A0%80AB-CDEF", "A" * 5000]
+)
+def test_unusable_reference_not_found(applied, reference):
+    headers = {"Authorization": "Bearer not-the-secret"}
+
+    status = applied.client.get(f"{APPLICATIONS}/{reference}", headers=headers)
+    offer = applied.client.post(
+        f"{APPLICATIONS}/{reference}/decision-offer", headers=headers
+    )
+
+    assert status.status_code == 404, status.get_data(as_text=True)
+    assert offer.status_code == 404, offer.get_data(as_text=True)
+
+
+def test_nul_in_secret_not_found(applied):
+    reference = _application(applied)["reference"]
+
+    response = applied.client.get(
+        f"{APPLICATIONS}/{reference}", headers={"Authorization": "Bearer a\x00b"}
+    )
+
+    assert response.status_code == 404, response.get_data(as_text=True)
