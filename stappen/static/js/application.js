@@ -14,18 +14,28 @@ function walletPart(root, name) {
   return root.querySelector(`[data-stappen-wallet-${name}]`);
 }
 
-function storageKey(root) {
-  return `stappen:${root.dataset.flow}:application:${root.dataset.step}`;
+// The storage key of the application made at an application step. The
+// decision step's page reads it from localStorage and sessionStorage.
+export function applicationKey(flowId, stepId) {
+  return `stappen:${flowId}:application:${stepId}`;
 }
 
-function readStored(root) {
+// Read the application kept under key in window[area], where area is
+// "localStorage" or "sessionStorage". Return null when there is none or it
+// lacks the reference or the secret, and when the browser blocks that storage,
+// which throws on reading window[area] itself.
+export function readStoredApplication(area, key) {
   try {
-    const stored = JSON.parse(window.localStorage.getItem(storageKey(root)) || "null");
+    const stored = JSON.parse(window[area].getItem(key) || "null");
     return stored && stored.reference && stored.secret ? stored : null;
   } catch (error) {
     console.warn("Stappen: the stored application cannot be read", error);
     return null;
   }
+}
+
+function storageKey(root) {
+  return applicationKey(root.dataset.flow, root.dataset.step);
 }
 
 function keep(root, application) {
@@ -184,7 +194,7 @@ export function bindApplication(root, messages) {
   });
   part(root, "retry").addEventListener("click", apply);
 
-  const stored = readStored(root);
+  const stored = readStoredApplication("localStorage", storageKey(root));
   if (stored) {
     showApplication(root, messages, stored, messages.ui.application_stored_heading, false);
   }

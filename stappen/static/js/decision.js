@@ -2,6 +2,7 @@
 // secret, show its status in plain words and, once the municipality has
 // decided, offer the decision as a credential for the wallet. The secret is
 // sent only in the Authorization header of requests to the Stappen API.
+import { applicationKey, readStoredApplication } from "./application.js";
 import { formatAmount } from "./check.js";
 import { endSession, follow, showCode, showStatus } from "./wallet.js";
 
@@ -39,19 +40,7 @@ function formatTime(moment, lang) {
 // key. This page keeps what came from the address or the form in
 // sessionStorage, for the tab only.
 function storageKey(root) {
-  return `stappen:${root.dataset.flow}:application:${root.dataset.applicationStep}`;
-}
-
-function readStored(storage, key) {
-  try {
-    const stored = JSON.parse(storage.getItem(key) || "null");
-    if (stored && stored.reference && stored.secret) {
-      return { reference: stored.reference, secret: stored.secret };
-    }
-  } catch (error) {
-    console.warn("Stappen: the stored application cannot be read", error);
-  }
-  return null;
+  return applicationKey(root.dataset.flow, root.dataset.applicationStep);
 }
 
 function keepForTab(root, credentials) {
@@ -91,7 +80,9 @@ function findCredentials(root) {
     return found;
   }
   const key = storageKey(root);
-  return readStored(window.localStorage, key) || readStored(window.sessionStorage, key);
+  return (
+    readStoredApplication("localStorage", key) || readStoredApplication("sessionStorage", key)
+  );
 }
 
 // The API ------------------------------------------------------------------
