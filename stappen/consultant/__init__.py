@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask
 
-from stappen.consultant import auth, review_views, security, views
+from stappen.consultant import admin_views, auth, review_views, security, views
 from stappen.consultant.accounts import Consultant
 from stappen.consultant.auth import current_consultant, login_required, require_role
 from stappen.consultant.settings import EXTENSION_KEY, read_settings
@@ -46,9 +46,11 @@ blueprint.before_request(views.check_csrf)
 blueprint.after_request(views.remember_language)
 blueprint.context_processor(views.template_context)
 blueprint.context_processor(review_views.template_context)
+blueprint.context_processor(admin_views.template_context)
 blueprint.add_app_template_global(security.csrf_field, "csrf_field")
 views.register_views(blueprint)
 review_views.register_review_views(blueprint)
+admin_views.register_admin_views(blueprint)
 
 
 def init_app(app: Flask) -> None:
