@@ -226,10 +226,6 @@ def _serve_api(tmp_path: Path, steps_dir: Path) -> Iterator[RunningApi]:
     """Serve the real API app over HTTP on 127.0.0.1 for the holder."""
     require_packages(*NPM_PACKAGES)
     node_or_skip()
-    pytest.importorskip(
-        "stappen.verifier",
-        reason="stappen.verifier (the OpenID4VP verifier) is not there yet",
-    )
 
     from werkzeug.serving import make_server
 
@@ -294,13 +290,6 @@ def api_with_tx_code(tmp_path) -> Iterator[RunningApi]:
     flow_file.write_text(text.replace("      purpose: issue\n", tx_code))
     with _serve_api(tmp_path, steps) as api:
         yield api
-
-
-def _require_issuer() -> None:
-    pytest.importorskip(
-        "stappen.issuer",
-        reason="stappen.issuer (the OpenID4VCI issuer) is not there yet",
-    )
 
 
 def _post_json(url: str, body: dict) -> dict:
@@ -430,7 +419,6 @@ def test_holder_declines_presentation(running_api):
 
 
 def test_holder_receives_then_presents(running_api):
-    _require_issuer()
     persona = _persona_data()
 
     # Receive the six credentials of gegevens-ophalen.
@@ -492,7 +480,6 @@ def test_holder_receives_then_presents(running_api):
 
 
 def test_holder_needs_requested_tx_code(api_with_tx_code):
-    _require_issuer()
     offer = _start_session(api_with_tx_code, ISSUE_STEP, persona=PERSONA)
 
     wallet = str(api_with_tx_code.wallet)
@@ -508,7 +495,6 @@ def test_holder_needs_requested_tx_code(api_with_tx_code):
 
 
 def test_holder_receives_with_tx_code(api_with_tx_code):
-    _require_issuer()
     offer = _start_session(api_with_tx_code, ISSUE_STEP, persona=PERSONA)
     wrong_code = "000000" if offer["tx_code"] != "000000" else "111111"
     wallet = str(api_with_tx_code.wallet)

@@ -144,8 +144,6 @@ def test_create_oversized_413(api):
 
 
 def test_issue_session_created(api):
-    pytest.importorskip("stappen.issuer", reason="stappen.issuer has not landed yet")
-
     created = api.start(ISSUE_STEP, persona=PERSONA)
     session = api.session(created["transaction_id"])
 
@@ -161,7 +159,6 @@ def test_issue_session_created(api):
 
 
 def test_issue_session_not_a_verifier_request(api):
-    pytest.importorskip("stappen.issuer", reason="stappen.issuer has not landed yet")
     created = api.start(ISSUE_STEP, persona=PERSONA)
     offer_id = created["wallet_url"].rsplit("%2F", 1)[1]
 
