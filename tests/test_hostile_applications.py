@@ -7,9 +7,13 @@ rejection, never a server error.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from stappen.review import evidence
 from tests.reviewsetup import APPLY_STEP, VIL, apply, make_review_api
+from tests.test_review import _verify_file
 
 APPLICATIONS = "/api/v1/applications"
 
@@ -17,6 +21,13 @@ APPLICATIONS = "/api/v1/applications"
 @pytest.fixture
 def applied(tmp_path, database_url):
     setup = make_review_api(tmp_path, database_url)
+    setup.application_id, setup.issuing = apply(setup)
+    return setup
+
+
+@pytest.fixture
+def sqlite_applied(tmp_path):
+    setup = make_review_api(tmp_path)
     setup.application_id, setup.issuing = apply(setup)
     return setup
 
@@ -66,3 +77,46 @@ def test_nul_in_secret_not_found(applied):
     )
 
     assert response.status_code == 404, response.get_data(as_text=True)
+
+
+# The standalone evidence check.
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"format": "x", "format": "y"}', "member 'format' twice"),
+        ('{"format": NaN}', "NaN"),
+    ],
+    ids=["deep", "duplicate-name", "nan"],
+)
+def test_verify_unreadable_json_exits_two(tmp_path, text, reason):
+    path = tmp_path / "evidence.json"
+    path.write_text(text, encoding="utf-8")
+
+    run = _verify_file(path)
+
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.returncode == 2
+    assert run.stderr.startswith(f"cannot read {path}: ")
+    assert reason in run.stderr
+
+
+def test_verify_escapes_hostile_names(sqlite_applied, tmp_path):
+    store = sqlite_applied.app.extensions["stappen.storage"]
+    with sqlite_applied.app.app_context(), store.connection() as db:
+        document = evidence.export_evidence(
+            sqlite_applied.app, db, sqlite_applied.application_id
+        )
+    vp_token = document["record"]["presentation"]["vp_token"]
+    vp_token["\ud800\x1b[2J"] = vp_token.pop("voucher")
+    path = tmp_path / "evidence.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+
+    run = _verify_file(path)
+
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.returncode == 1
+    assert "\x1b" not in run.stdout
+    assert "\\ud800\\x1b[2J" in run.stdout
