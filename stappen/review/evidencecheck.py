@@ -18,15 +18,13 @@ import hashlib
 import logging
 
 from stappen import jose
+from stappen.applicationstep import VOUCHER_QUERY_ID
 from stappen.audit.chain import AuditEvent
 from stappen.audit.checkpoints import CHECKPOINT_TYPE
 from stappen.checkstep import VOUCHER_CLAIMS
 from stappen.review import evidence, recompute, reverify
 
 log = logging.getLogger(__name__)
-
-VOUCHER_QUERY_ID = "voucher"
-"""The credential query id of the voucher in an application's presentation."""
 
 
 @dataclasses.dataclass(frozen=True)
