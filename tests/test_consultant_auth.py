@@ -728,6 +728,9 @@ def test_anonymous_get_redirects_with_next(sqlite_api):
         "/consultant/\r\nLocation: https://evil.example",
         "/consultantx",
         "https:/consultant/",
+        "/consultant/%2e%2e/api/v1/health",
+        "/consultant/.%2E/.%2e//evil.example",
+        "/consultant/%2E%2E",
     ],
 )
 def test_open_redirect_rejected(sqlite_api, target):

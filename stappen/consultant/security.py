@@ -16,7 +16,7 @@ from __future__ import annotations
 import hmac
 import posixpath
 import secrets
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import Response, g, request
 from markupsafe import Markup, escape
@@ -126,7 +126,9 @@ def safe_next(target: str | None, default: str) -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not is_portal_path(parts.path):
         return default
-    if not is_portal_path(posixpath.normpath(parts.path)):
+    # Browsers read %2e as a dot in a path segment, so "/consultant/%2e%2e"
+    # leaves the portal as "/consultant/.." does.
+    if not is_portal_path(posixpath.normpath(unquote(parts.path))):
         return default
     return target
 
