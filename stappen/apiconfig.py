@@ -148,24 +148,39 @@ def now(app: Flask) -> datetime.datetime:
 
 def session_retention_days(app: Flask) -> int:
     """Return STAPPEN_SESSION_RETENTION_DAYS; raise ApiConfigError when invalid."""
-    return _whole_number(app, "SESSION_RETENTION_DAYS", minimum=0)
+    return whole_number(app, "SESSION_RETENTION_DAYS", minimum=0)
 
 
 def max_open_sessions(app: Flask) -> int:
     """Return STAPPEN_MAX_OPEN_SESSIONS; raise ApiConfigError when invalid."""
-    return _whole_number(app, "MAX_OPEN_SESSIONS", minimum=1)
+    return whole_number(app, "MAX_OPEN_SESSIONS", minimum=1)
 
 
-def _whole_number(app: Flask, name: str, *, minimum: int) -> int:
-    value = app.config[name]
+def whole_number(app: Flask, name: str, *, minimum: int, fix: str = "") -> int:
+    """Return the setting STAPPEN_<name>, a whole number of ``minimum`` or more.
+
+    The value may be an int or a text of digits, as an environment variable
+    gives it. Raises ApiConfigError naming the value and ``fix``, by default
+    "set it to a whole number of <minimum> or more".
+    """
+    value = app.config.get(name)
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ApiConfigError(
-            f"STAPPEN_{name} is {value!r}; set it to a whole number of "
-            f"{minimum} or more"
-        )
+        fix = fix or f"set it to a whole number of {minimum} or more"
+        raise ApiConfigError(f"STAPPEN_{name} is {value!r}; {fix}")
     return value
+
+
+def days_for_command(app: Flask, name: str, fix: str) -> int:
+    """Return STAPPEN_<name>, the days a command uses when --days is not given.
+
+    Raises click.UsageError naming the value, ``fix`` and the --days option.
+    """
+    try:
+        return whole_number(app, name, minimum=0, fix=f"{fix}, or pass --days")
+    except ApiConfigError as error:
+        raise click.UsageError(str(error)) from error
 
 
 def public_url(app: Flask) -> str:

@@ -63,12 +63,8 @@ def erase_records_command(days: int | None) -> None:
 
 
 def _record_days(app: Flask) -> int:
-    value = app.config.get("APPLICATION_RECORD_DAYS")
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    raise click.UsageError(
-        f"STAPPEN_APPLICATION_RECORD_DAYS is {value!r}; set it to the number of "
-        "days a decided application keeps the citizen's data, or pass --days"
+    return apiconfig.days_for_command(
+        app,
+        "APPLICATION_RECORD_DAYS",
+        "set it to the number of days a decided application keeps the citizen's data",
     )

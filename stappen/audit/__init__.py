@@ -95,14 +95,7 @@ def init_app(app: Flask) -> None:
 
 
 def _positive(app: Flask, name: str) -> int:
-    value = app.config[name]
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise apiconfig.ApiConfigError(
-            f"STAPPEN_{name} is {value!r}; set it to a whole number of 1 or more"
-        )
-    return value
+    return apiconfig.whole_number(app, name, minimum=1)
 
 
 def record(

@@ -87,14 +87,10 @@ def erase_personal_command(days: int | None) -> None:
 
 
 def _retention_days() -> int:
-    value = current_app.config.get("AUDIT_PERSONAL_DATA_DAYS")
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    raise click.UsageError(
-        f"STAPPEN_AUDIT_PERSONAL_DATA_DAYS is {value!r}; set it to the number of "
-        "days that reviews need personal data, or pass --days"
+    return apiconfig.days_for_command(
+        current_app,
+        "AUDIT_PERSONAL_DATA_DAYS",
+        "set it to the number of days that reviews need personal data",
     )
 
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from flask import Flask
 
-from stappen.apiconfig import ApiConfigError
+from stappen.apiconfig import whole_number
 
 EXTENSION_KEY = "stappen.consultant"
 
@@ -63,11 +63,4 @@ def settings(app: Flask) -> Settings:
 
 
 def _positive(app: Flask, name: str) -> int:
-    value = app.config[name]
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ApiConfigError(
-            f"STAPPEN_{name} is {value!r}; set it to a whole number of 1 or more"
-        )
-    return value
+    return whole_number(app, name, minimum=1)
