@@ -186,6 +186,9 @@ def _trail(journey, reference: str):
 def test_apply_review_decide_in_browser(chromium, journey):
     with new_page(chromium) as page:
         holder = _collect_voucher(page, journey, "journey-sanne")
+        checked = _text(page, "[data-stappen-check-heading]")
+        assert checked == "U heeft recht op deze regeling"
+        assert _text(page, "[data-stappen-check-amount]") == "Bedrag: € 264"
         reference = _apply(page, journey, holder)
         assert REFERENCE.fullmatch(reference), reference
 
