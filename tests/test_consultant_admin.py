@@ -26,6 +26,7 @@ from tests.test_consultant_auth import (
     session_rows,
     table_counts,
 )
+from tests.test_consultant_page import _log_in
 
 NL = {**TEXTS["nl"], **ADMIN_TEXTS["nl"]}
 EN = {**TEXTS["en"], **ADMIN_TEXTS["en"]}
@@ -505,19 +506,12 @@ def served(tmp_path):
     if not AXE.is_file():
         pytest.fail(f"{AXE} not found; run 'npm ci'")
     api = make_api(tmp_path)
-    add_consultant(api.app, "bram", "utrecht", role="administrator")
+    # carla is the account that _log_in of test_consultant_page.py uses.
+    add_consultant(api.app, "carla", "utrecht", role="administrator")
     add_consultant(api.app, "anna", "utrecht", name="Anna de Vries")
     lock(api, "anna")
     with serve(api.app) as base:
         yield base
-
-
-def _log_in(page, base: str) -> None:
-    page.goto(base + "/consultant/login")
-    page.fill("#username", "bram")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/consultant/")
 
 
 @pytest.mark.browser
