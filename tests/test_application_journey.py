@@ -20,10 +20,11 @@ from stappen.api import create_app
 from stappen.wallet.store import Wallet
 from tests.browser import new_page, wait_until_ready
 from tests.conftest import PROJECT
-from tests.consultants import PASSWORD, add_consultant
+from tests.consultants import add_consultant
 from tests.test_accessibility import AXE, _violations
 from tests.test_application_page import REFERENCE, _collect_voucher
 from tests.test_check_page import _text
+from tests.test_consultant_page import _log_in
 from tests.test_wallet_page import _wait_for_status, portal
 
 pytestmark = pytest.mark.browser
@@ -91,11 +92,7 @@ def _review_and_grant(chromium, base: str, reference: str) -> None:
     """Log in to the portal at ``base``, check the review's texts and grant."""
     # axe runs from an injected script, which the portal's CSP would block.
     with new_page(chromium, bypass_csp=True) as page:
-        page.goto(base + "/consultant/login")
-        page.fill("#username", "carla")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(base + "/consultant/")
+        _log_in(page, base)
         page.get_by_role("link", name=reference, exact=True).click()
         page.wait_for_selector("#summary-title")
 
