@@ -12,7 +12,9 @@ import json
 import pytest
 
 from stappen.review import evidence
+from tests.consultants import PASSWORD, add_consultant, login
 from tests.reviewsetup import APPLY_STEP, VIL, apply, make_review_api
+from tests.test_consultant_auth import post_login
 from tests.test_review import _verify_file
 
 APPLICATIONS = "/api/v1/applications"
@@ -120,3 +122,34 @@ def test_verify_escapes_hostile_names(sqlite_applied, tmp_path):
     assert run.returncode == 1
     assert "\x1b" not in run.stdout
     assert "\\ud800\\x1b[2J" in run.stdout
+
+
+# The consultant portal.
+
+
+def test_nul_in_username_rejected(applied):
+    add_consultant(applied.app, "anna", "utrecht")
+
+    response = post_login(applied.client, "an\x00na", PASSWORD)
+
+    assert response.status_code == 401, response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("suffix", ["", "/evidence.json"])
+def test_nul_in_application_id_not_found(applied, suffix):
+    add_consultant(applied.app, "anna", "utrecht")
+    login(applied.client, "anna")
+
+    response = applied.client.get(f"/consultant/applications/a%00b{suffix}")
+
+    assert response.status_code == 404, response.get_data(as_text=True)
+
+
+def test_nul_in_decided_application_id_not_found(applied):
+    add_consultant(applied.app, "anna", "utrecht")
+    csrf = login(applied.client, "anna")
+    form = {"csrf_token": csrf, "outcome": "rejected", "motivation": "Te hoog."}
+
+    response = applied.client.post("/consultant/applications/a%00b/decision", data=form)
+
+    assert response.status_code == 404, response.get_data(as_text=True)

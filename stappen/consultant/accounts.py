@@ -126,6 +126,13 @@ def add_account(
 
 
 def find_by_username(db: ConnectionBase, username: str) -> Account | None:
+    """Return the account of a username, in any case, or None.
+
+    A name that no account can have is not looked up, because some, such
+    as one with a NUL, make PostgreSQL reject the query.
+    """
+    if not USERNAME_PATTERN.fullmatch(normalize_username(username)):
+        return None
     row = db._execute(
         f"SELECT {_COLUMNS} FROM consultant_accounts WHERE username = :username",
         {"username": normalize_username(username)},

@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 PAGE_SIZE = 20
 """Applications per page of the list."""
 
+APPLICATION_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""An application id as ``uuid4().hex`` makes it. Other text is not looked up."""
+
 AMOUNT_PATTERN = re.compile(r"\d{1,9}([.,]\d{1,2})?")
 """A decision's amount in euros: whole euros, or with one or two decimals."""
 
@@ -115,6 +118,8 @@ def _page_number(value: str | None) -> int:
 
 def _own_application(db, application_id: str) -> dict:
     """Return the application if it belongs to the consultant's municipality."""
+    if not APPLICATION_ID_PATTERN.fullmatch(application_id):
+        raise NotFound()
     application = db.application(application_id)
     if application is None:
         raise NotFound()
