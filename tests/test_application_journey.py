@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from flask import Flask
 
 from stappen import audit, outcomes
 from stappen.api import create_app
@@ -46,8 +47,15 @@ def journey(portal):
     if not AXE.is_file():
         pytest.fail(f"{AXE} not found; run 'npm ci'")
     portal["clock"].now = IN_PERIOD
+    app = portal_app(portal)
+    add_consultant(app, "carla", "utrecht", name="Carla Smit")
+    return {**portal, "app": app}
+
+
+def portal_app(portal) -> Flask:
+    """Make a second app on the portal's database, keys and clock."""
     folder = portal["folder"]
-    app = create_app(
+    return create_app(
         {
             "STEPS_DIR": str(PROJECT / "steps"),
             "KEYS_DIR": str(folder / "keys"),
@@ -55,8 +63,6 @@ def journey(portal):
             "STAPPEN_CLOCK": portal["clock"],
         }
     )
-    add_consultant(app, "carla", "utrecht", name="Carla Smit")
-    return {**portal, "app": app}
 
 
 def _apply(page, journey, holder) -> str:
