@@ -282,7 +282,8 @@ def _cancel_earlier_offer(db, application: dict, moment: datetime) -> None:
 
 
 def _reject(status: int, reason: str) -> NoReturn:
-    log.warning("Rejected a request to %s: %s", request.path, reason)
+    # %r, because the path is the client's and may contain a line break.
+    log.warning("Rejected a request to %r: %s", request.path, reason)
     abort(status, description=reason)
 
 

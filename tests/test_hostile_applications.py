@@ -81,6 +81,19 @@ def test_nul_in_secret_not_found(applied):
     assert response.status_code == 404, response.get_data(as_text=True)
 
 
+def test_rejection_log_escapes_path(applied, caplog):
+    forged = "VIL-AAAA-AAAA%0AINFO stappen.deciding: application granted"
+
+    response = applied.client.get(
+        f"{APPLICATIONS}/{forged}", headers={"Authorization": "Bearer x"}
+    )
+
+    assert response.status_code == 404
+    rejections = [r.getMessage() for r in caplog.records if "Rejected" in r.msg]
+    assert rejections, caplog.text
+    assert all("\n" not in message for message in rejections)
+
+
 # The standalone evidence check.
 
 
