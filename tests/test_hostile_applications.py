@@ -8,9 +8,11 @@ rejection, never a server error.
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
+from stappen import audit
 from stappen.review import evidence
 from tests.consultants import PASSWORD, add_consultant, login
 from tests.reviewsetup import APPLY_STEP, VIL, apply, make_review_api
@@ -92,6 +94,49 @@ def test_rejection_log_escapes_path(applied, caplog):
     rejections = [r.getMessage() for r in caplog.records if "Rejected" in r.msg]
     assert rejections, caplog.text
     assert all("\n" not in message for message in rejections)
+
+
+def test_concurrent_decisions_one_wins(applied):
+    add_consultant(applied.app, "anna", "utrecht")
+    add_consultant(applied.app, "bert", "utrecht")
+    clients = {name: applied.app.test_client() for name in ("anna", "bert")}
+    tokens = {name: login(client, name) for name, client in clients.items()}
+    outcomes = {"anna": "granted", "bert": "rejected"}
+    start = threading.Barrier(len(clients))
+    locations = {}
+
+    def decide(name: str) -> None:
+        form = {
+            "csrf_token": tokens[name],
+            "outcome": outcomes[name],
+            "motivation": f"Besluit van {name}.",
+            "amount": "264",
+        }
+        start.wait()
+        response = clients[name].post(
+            f"/consultant/applications/{applied.application_id}/decision", data=form
+        )
+        locations[name] = response.headers.get("Location", str(response.status_code))
+
+    threads = [threading.Thread(target=decide, args=(name,)) for name in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    notices = sorted(location.split("notice=")[-1] for location in locations.values())
+    assert notices == ["already_decided#notice", "decided#notice"], locations
+    [winner] = [name for name, url in locations.items() if "=decided#" in url]
+    decision = _application(applied)["decision"]
+    assert decision["outcome"] == outcomes[winner]
+    assert decision["motivation"] == f"Besluit van {winner}."
+    with applied.app.extensions["stappen.storage"].connection() as db:
+        made = [
+            event
+            for event in audit.read_events(db)
+            if event.kind == "decision.made" and event.subject == applied.application_id
+        ]
+    assert len(made) == 1
 
 
 # The standalone evidence check.
