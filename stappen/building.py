@@ -14,6 +14,7 @@ from stappen.flows import load_flow, load_flows
 from stappen.freezing import freeze, freeze_paths
 from stappen.model import Flow
 from stappen.rendering import clear_template_cache, forget_flow_templates
+from stappen.screenshots import check_folder, find_screenshots
 from stappen.site import SITE_MARKER, SiteContent
 
 log = logging.getLogger(__name__)
@@ -71,14 +72,21 @@ def build(
     api_url: str | None = None,
     strict: bool = False,
     workers: int | None = None,
+    screenshots: Path | None = None,
 ) -> BuildSummary:
     """Validate the flows under ``steps_dir`` and write the site to ``out_dir``.
 
     ``api_url`` is where the pages reach the Stappen API; without it, the
-    steps that need the API render as placeholders.
+    steps that need the API render as placeholders. ``screenshots`` is a
+    folder of screenshots for the authors' overviews (stappen/screenshots.py).
     """
     builder = SiteBuilder(
-        steps_dir, out_dir, base_url=base_url, api_url=api_url, strict=strict
+        steps_dir,
+        out_dir,
+        base_url=base_url,
+        api_url=api_url,
+        strict=strict,
+        screenshots=screenshots,
     )
     return builder.build_all(workers=workers)
 
@@ -156,13 +164,17 @@ class SiteBuilder:
         base_url: str = "/",
         api_url: str | None = None,
         strict: bool = False,
+        screenshots: Path | None = None,
     ):
         _check_out_dir(steps_dir, out_dir)
+        if screenshots is not None:
+            check_folder(screenshots)
         self.steps_dir = steps_dir
         self.out_dir = out_dir
         self.base_url = base_url
         self.api_url = api_url
         self.strict = strict
+        self.screenshots_dir = screenshots
         self.flows: dict[str, Flow] = {}
         self.content: SiteContent | None = None
 
@@ -172,10 +184,15 @@ class SiteBuilder:
         clear_template_cache()
         log.info("Reading flows from %s", self.steps_dir)
         flows, problems = validate(self.steps_dir, strict=self.strict)
+        shots = self._find_screenshots(flows, problems)
+        if self.strict and problems.warnings:
+            raise InvalidFlows(problems, strict=True)
         for problem in problems:
             log.warning("%s", problem, extra={"problem": True})
         self.flows = {flow.id: flow for flow in flows}
-        self.content = SiteContent(flows, self.base_url, api_url=self.api_url)
+        self.content = SiteContent(
+            flows, self.base_url, api_url=self.api_url, screenshots=shots
+        )
         pages = len(self.content.pages) + 1
         log.info("Rendering %d pages into %s", pages, self.out_dir)
         files = freeze(self.content, self.out_dir, workers=workers)
@@ -211,12 +228,14 @@ class SiteBuilder:
             flowtests.check_tests_file(flow, problems)
             _check_personas(flow, problems)
             updated[flow.id] = flow
+        shots = self._find_screenshots(list(updated.values()), problems)
         if problems.errors or (self.strict and problems.warnings):
             raise InvalidFlows(problems, strict=self.strict)
 
-        return self._write_changes(updated, {folder.name for folder in folders})
+        changed_ids = {folder.name for folder in folders}
+        return self._write_changes(updated, changed_ids, shots)
 
-    def _write_changes(self, updated: dict[str, Flow], changed_ids: set[str]):
+    def _write_changes(self, updated: dict[str, Flow], changed_ids: set[str], shots):
         previous = self.content
         old_paths = set(previous.paths())
         flows = [updated[key] for key in sorted(updated)]
@@ -226,6 +245,7 @@ class SiteBuilder:
             api_url=self.api_url,
             previous=previous,
             changed=changed_ids,
+            screenshots=shots,
         )
         self.flows = updated
         new_paths = self.content.paths()
@@ -242,6 +262,15 @@ class SiteBuilder:
         for stale in sorted(old_paths - set(new_paths)):
             _remove_output(self.out_dir, stale)
         return affected
+
+    def _find_screenshots(self, flows: list[Flow], problems: Problems):
+        """Read the screenshots folder, when the build has one, for ``flows``."""
+        if self.screenshots_dir is None:
+            return None
+        shots = find_screenshots(self.screenshots_dir, flows, problems)
+        count = sum(len(found) for found in shots.values())
+        log.info("Showing %d screenshots from %s", count, self.screenshots_dir)
+        return shots
 
     def _flow_folder(self, path: Path) -> Path | None:
         """Return the flow folder a changed file belongs to, or None when the

@@ -72,6 +72,7 @@ def _add_build(commands) -> None:
     build = commands.add_parser("build", help="validate and write the static site")
     _add_site_options(build)
     _add_api_url(build)
+    _add_screenshots(build)
     build.add_argument(
         "--workers",
         type=int,
@@ -85,6 +86,7 @@ def _add_serve(commands) -> None:
     serve = commands.add_parser("serve", help="preview with live reload")
     _add_site_options(serve, default_base="/")
     _add_api_url(serve)
+    _add_screenshots(serve)
     serve.add_argument(
         "--port", type=_port, default=8000, help="port, 1 to 65535 (default: 8000)"
     )
@@ -175,6 +177,18 @@ def _add_api_url(parser) -> None:
         help="public URL of the Stappen API that wallet steps call, e.g. "
         "https://api.gemeente.nl/ (default: none; those steps then render as "
         "placeholders)",
+    )
+
+
+def _add_screenshots(parser) -> None:
+    parser.add_argument(
+        "--screenshots",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder of screenshots, DIR/<flow>/<step>-<width>.png as 'make "
+        "screenshots' writes them, to show on each flow's authors' overview "
+        "(default: none)",
     )
 
 
@@ -283,6 +297,7 @@ def run_build(args) -> int:
         api_url=args.api_url,
         strict=args.strict,
         workers=args.workers,
+        screenshots=args.screenshots,
     )
     print(summary)
     return 0
@@ -299,6 +314,7 @@ def run_serve(args) -> int:
         host=args.host,
         port=args.port,
         strict=args.strict,
+        screenshots=args.screenshots,
     )
     return 0
 

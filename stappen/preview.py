@@ -240,19 +240,28 @@ def serve(
     port: int,
     api_url: str | None = None,
     strict: bool = False,
+    screenshots: Path | None = None,
 ) -> None:
     """Build, then serve and rebuild on every change until interrupted."""
     path = urllib.parse.urlsplit(base_url).path.strip("/")
     prefix = f"/{path}/" if path else "/"
     builder = SiteBuilder(
-        steps_dir, out_dir, base_url=prefix, api_url=api_url, strict=strict
+        steps_dir,
+        out_dir,
+        base_url=prefix,
+        api_url=api_url,
+        strict=strict,
+        screenshots=screenshots,
     )
     print(builder.build_all())
 
     broadcaster = Broadcaster()
     handler = _ChangeHandler()
     observer = Observer()
-    for folder in (steps_dir, PACKAGE_TEMPLATES, PACKAGE_STATIC):
+    watched = [steps_dir, PACKAGE_TEMPLATES, PACKAGE_STATIC]
+    if screenshots is not None:
+        watched.append(screenshots)
+    for folder in watched:
         observer.schedule(handler, str(folder), recursive=True)
     observer.start()
     threading.Thread(

@@ -28,6 +28,7 @@ from stappen import applicationstep, checkstep, decisionstep, routing
 from stappen.i18n import MESSAGES, messages
 from stappen.model import Flow, Route, Step
 from stappen.personas import PERSONAS_FILE, load_personas
+from stappen.screenshots import Screenshot, by_step
 from stappen.walletstep import read_settings
 
 PACKAGE_TEMPLATES = Path(str(resources.files("stappen").joinpath("templates")))
@@ -113,11 +114,16 @@ class Renderer:
     """Render pages with Jinja; one instance serves a whole build."""
 
     def __init__(
-        self, flows: list[Flow], base_url: str = "/", api_url: str | None = None
+        self,
+        flows: list[Flow],
+        base_url: str = "/",
+        api_url: str | None = None,
+        screenshots: dict[str, list[Screenshot]] | None = None,
     ) -> None:
         self.flows = flows
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.api_url = api_url
+        self.screenshots = screenshots or {}
         self._flow_data: dict[str, str] = {}
         self._positions: dict[str, dict[str, tuple[int, int]]] = {}
         self._fingerprints: dict[str, str] = {}
@@ -153,6 +159,8 @@ class Renderer:
             parts.append(self._step_fingerprint(page.step))
         if page.template in WHOLE_FLOW_TEMPLATES:
             parts += [self._step_fingerprint(step) for step in page.flow.steps.values()]
+        if page.template == "authors.html":
+            parts.append(repr(self.screenshots.get(page.flow.id)))
         return digest("\x00".join(parts))
 
     def _step_fingerprint(self, step: Step) -> str:
@@ -216,6 +224,8 @@ class Renderer:
             context.update(_application_context(page))
         if page.template == "authors.html":
             context["reachable_ids"] = routing.reachable(page.flow)
+            shots = self.screenshots.get(page.flow.id, [])
+            context["screenshots"] = by_step(shots)
         return context
 
     def _wallet_context(self, page: Page) -> dict:

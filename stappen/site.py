@@ -24,6 +24,8 @@ from stappen import graph
 from stappen.errors import StappenError
 from stappen.model import Flow
 from stappen.rendering import Page, Renderer, site_pages
+from stappen.screenshots import SITE_FOLDER as SCREENSHOTS_FOLDER
+from stappen.screenshots import Screenshot
 
 log = logging.getLogger(__name__)
 
@@ -82,11 +84,14 @@ def node_modules() -> Path:
     return folder
 
 
-def collect_assets(flows: list[Flow], previous=None, changed=()) -> dict[str, Asset]:
+def collect_assets(
+    flows: list[Flow], previous=None, changed=(), screenshots=None
+) -> dict[str, Asset]:
     """List every file of the site that is not a rendered page.
 
     Graphs of flows not in ``changed`` are taken from ``previous``, the
-    assets of an earlier build, when it has them.
+    assets of an earlier build, when it has them. ``screenshots`` maps flow
+    ids to the screenshots their authors' overviews show.
     """
     assets = {".nojekyll": Asset(None, b""), SITE_MARKER: Asset(None, MARKER_TEXT)}
     modules = node_modules()
@@ -106,6 +111,10 @@ def collect_assets(flows: list[Flow], previous=None, changed=()) -> dict[str, As
             continue
         make = functools.partial(_graph_svg, flow)
         assets[path] = Asset(None, make=make, made_from=f"authors/{flow.id}/")
+    for flow_id, shots in (screenshots or {}).items():
+        for shot in shots:
+            path = f"authors/{flow_id}/{SCREENSHOTS_FOLDER}/{shot.name}"
+            assets[path] = Asset(shot.source)
     return assets
 
 
@@ -124,9 +133,10 @@ class SiteContent:
         api_url: str | None = None,
         previous: SiteContent | None = None,
         changed: set[str] = frozenset(),
+        screenshots: dict[str, list[Screenshot]] | None = None,
     ) -> None:
         self.flows = flows
-        self.renderer = Renderer(flows, base_url, api_url)
+        self.renderer = Renderer(flows, base_url, api_url, screenshots)
         known = previous.pages_by_flow if previous else None
         listed = site_pages(flows, known)
         self.pages: dict[str, Page] = {page.path: page for page in listed}
@@ -135,7 +145,7 @@ class SiteContent:
             if page.flow is not None:
                 self.pages_by_flow[page.flow].append(page)
         earlier = previous.assets if previous else None
-        self.assets = collect_assets(flows, earlier, changed)
+        self.assets = collect_assets(flows, earlier, changed, screenshots)
 
     def depends_on(self, path: str, flow_ids: set[str]) -> bool:
         """Whether the file at ``path`` may change when the flows ``flow_ids``
