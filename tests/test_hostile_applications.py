@@ -14,6 +14,7 @@ import pytest
 
 from stappen import audit
 from stappen.review import evidence
+from tests.apiharness import make_api
 from tests.consultants import PASSWORD, add_consultant, login
 from tests.reviewsetup import APPLY_STEP, VIL, apply, make_review_api
 from tests.test_consultant_auth import post_login
@@ -211,3 +212,35 @@ def test_nul_in_decided_application_id_not_found(applied):
     response = applied.client.post("/consultant/applications/a%00b/decision", data=form)
 
     assert response.status_code == 404, response.get_data(as_text=True)
+
+
+# The users commands.
+
+
+@pytest.fixture
+def cli(tmp_path):
+    return make_api(tmp_path).app.test_cli_runner()
+
+
+def _add_user(cli, *options, password: bytes = b"correct horse battery staple\n"):
+    arguments = ["users", "add", "gert", "--municipality", "utrecht", *options]
+    return cli.invoke(args=[*arguments, "--password-stdin"], input=password)
+
+
+def test_cli_password_not_utf8_rejected(cli):
+    result = _add_user(cli, password=b"correct horse \xff battery\n")
+
+    assert result.exit_code == 1, result.exception
+    assert "not valid UTF-8" in result.output
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Gert\udcff", "Gert\x1b[2J", "G" * 101],
+    ids=["undecodable", "control", "long"],
+)
+def test_cli_bad_display_name_rejected(cli, name):
+    result = _add_user(cli, "--name", name)
+
+    assert result.exit_code == 1, result.exception
+    assert "Error: name " in result.output

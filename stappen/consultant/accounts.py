@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import secrets
+import unicodedata
 from datetime import datetime, timedelta
 
 from stappen.storage import IntegrityError
@@ -20,6 +21,7 @@ ROLES = ("consultant", "administrator")
 LANGUAGES = ("nl", "en")
 USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
 MUNICIPALITY_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+NAME_MAX_LENGTH = 100
 
 _COLUMNS = (
     "id, username, display_name, role, municipality, language, password_hash, "
@@ -86,6 +88,19 @@ def check_fields(username: str, role: str, municipality: str, lang: str) -> None
         )
 
 
+def check_name(name: str) -> None:
+    """Raise AccountError unless ``name`` can be shown as a consultant's name."""
+    # Category Cc is a control character, Cs a lone surrogate, which Python
+    # makes of command-line bytes that the locale's encoding cannot decode.
+    if len(name) > NAME_MAX_LENGTH or any(
+        unicodedata.category(character) in ("Cc", "Cs") for character in name
+    ):
+        raise AccountError(
+            f"name {name!r} is invalid; use at most {NAME_MAX_LENGTH} characters "
+            "without control characters, typed in a UTF-8 terminal"
+        )
+
+
 def add_account(
     db: ConnectionBase,
     *,
@@ -100,6 +115,7 @@ def add_account(
     """Insert an account and return it; raise AccountError for a taken username."""
     username = normalize_username(username)
     check_fields(username, role, municipality, lang)
+    check_name(name)
     row = {
         "id": secrets.token_hex(8),
         "username": username,

@@ -56,6 +56,7 @@ def add_command(
     """Create an account; the password comes from a prompt or standard input."""
     username = accounts.normalize_username(username)
     _check(accounts.check_fields, username, role, municipality, lang)
+    _check(accounts.check_name, name)
     password_hash = _check(passwords.hash_password, _read_password(password_stdin))
     now = apiconfig.now(current_app)
     with _connection() as db, db.transaction():
@@ -188,15 +189,25 @@ def unlock_account(db: ConnectionBase, account_id: str, actor: str) -> None:
 
 
 def _read_password(from_stdin: bool) -> str:
-    if not from_stdin:
-        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    line = sys.stdin.readline()
-    if not line:
+    # Undecodable input raises UnicodeDecodeError, or becomes lone surrogates
+    # where standard input uses surrogateescape, as in Python's UTF-8 mode.
+    try:
+        if from_stdin:
+            text = sys.stdin.readline()
+        else:
+            text = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        text.encode("utf-8")
+    except UnicodeError as error:
+        raise click.ClickException(
+            "the password is not valid UTF-8; type it in a UTF-8 terminal, or "
+            "pipe it in as UTF-8"
+        ) from error
+    if not text:
         raise click.ClickException(
             "--password-stdin read nothing; pipe the password in, such as "
             "`printf '%s\\n' \"$PASSWORD\" | flask --app app users add ...`"
         )
-    return line.removesuffix("\n").removesuffix("\r")
+    return text.removesuffix("\n").removesuffix("\r")
 
 
 def _check(function, *args, **kwargs):
