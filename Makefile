@@ -8,7 +8,7 @@ STEPS ?= steps
 OUT ?= site
 PORT ?= 8000
 
-.PHONY: setup serve build validate test system bench clean golden
+.PHONY: setup serve build validate test system bench clean golden screenshots
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -60,3 +60,10 @@ clean:
 # Rewrite the expected files of the golden-output and broken-flow tests.
 golden: setup
 	STAPPEN_REGENERATE=1 $(PY) -m pytest -q tests/test_golden.py tests/test_broken_flows.py
+
+# Walk the VIL journey in Chromium (tests/test_journey.py) and save a PNG of
+# each page it passes, for the README and the authors' overview
+# (docs/screenshots.md).
+SCREENSHOTS ?= docs/screenshots
+screenshots: setup system
+	STAPPEN_SCREENSHOTS=$(SCREENSHOTS) $(PY) -m pytest -q tests/test_journey.py
