@@ -140,6 +140,20 @@ def test_concurrent_decisions_one_wins(applied):
     assert len(made) == 1
 
 
+@pytest.mark.parametrize(
+    "page", ["\u00b2", "\u2460", "-1", "1e3", "99999999999999999999", "9" * 5000]
+)
+def test_odd_page_number_shows_a_page(sqlite_applied, page):
+    add_consultant(sqlite_applied.app, "anna", "utrecht")
+    login(sqlite_applied.client, "anna")
+
+    response = sqlite_applied.client.get(
+        "/consultant/applications", query_string={"page": page}
+    )
+
+    assert response.status_code == 200
+
+
 # The standalone evidence check.
 
 

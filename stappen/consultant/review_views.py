@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
 """Applications per page of the list."""
+MAX_PAGE = 100_000
 
 APPLICATION_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 """An application id as ``uuid4().hex`` makes it. Other text is not looked up."""
@@ -108,9 +109,13 @@ def applications() -> str:
 
 
 def _page_number(value: str | None) -> int:
-    if value is None or not value.isdigit():
+    # int() rejects some digits that isdigit accepts, such as "²", and
+    # numbers of over 4300 digits, so neither reaches it.
+    if value is None or not value.isdecimal():
         return 1
-    return max(1, min(int(value), 100_000))
+    if len(value) > len(str(MAX_PAGE)):
+        return MAX_PAGE
+    return max(1, min(int(value), MAX_PAGE))
 
 
 # One application.
