@@ -24,6 +24,7 @@ import pytest
 
 from stappen import apiconfig, keys
 from stappen.wallet.store import Wallet
+from stappen.wallet.transport import ServerError
 from tests.browser import new_page, wait_until_ready
 from tests.consultants import add_consultant
 from tests.nodejs import node_or_skip, require_packages
@@ -329,7 +330,11 @@ def test_ineligible_citizen_sees_reason(chromium, in_period, camera):
         _follow_next(page, "geen-toeslag", camera)
         outcome = _text(page, "h1")
     assert heading == "U heeft geen recht op deze regeling"
-    assert "Daarom krijgt u geen toeslag." in reason
+    assert reason == (
+        "U woont alleen, zonder kinderen. Uw netto inkomen is hoger dan 1.533 euro "
+        "per maand, of uw vermogen is hoger dan 7.605 euro. Daarom krijgt u geen "
+        "toeslag."
+    )
     assert voucher_hidden
     assert outcome == "U heeft geen recht op de individuele inkomenstoeslag"
 
@@ -370,6 +375,8 @@ def test_expired_code_replaced_by_new(chromium, in_period, camera):
         qr_hidden = page.is_hidden("[data-stappen-wallet-qr]")
         _shoot(camera, page, "gegevens-ophalen", "expired")
 
+        with pytest.raises(ServerError, match="the session is expired"):
+            holder.receive(first)
         second = _show_code(page, "[data-stappen-wallet-new]")
         holder.receive(second)
         _wait_for_status(page, in_period, ISSUED)
