@@ -7,10 +7,14 @@ import io
 import os
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from stappen import cli
 from stappen.building import SiteBuilder
+from tests.browser import new_page
+from tests.sitecrawl import serve_site
+from tests.test_accessibility import AXE, _violations
 
 AUTHORS_PAGE = Path("site/authors/demo/index.html")
 SITE_SHOTS = Path("site/authors/demo/screenshots")
@@ -231,3 +235,29 @@ def test_rebuild_picks_up_new_screenshot(steps_copy, capsys):
     assert "authors/demo/screenshots/inkomen-390.png" in paths
     assert (SITE_SHOTS / "inkomen-390.png").read_bytes() == added.read_bytes()
     assert 'src="screenshots/inkomen-390.png"' in AUTHORS_PAGE.read_text()
+
+
+@pytest.mark.browser
+def test_overview_in_browser_accessible(steps_copy, chromium, capsys):
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} not found; run 'npm ci'")
+    folder = _shots(
+        {"demo/welkom-390.png": _png(390, 900), "demo/welkom-1280.png": _png(1280, 800)}
+    )
+    _build(steps_copy, "--screenshots", str(folder), "--base-url", "/demo/")
+
+    desktop = {"width": 1280, "height": 800}
+    with (
+        serve_site(Path("site"), "/demo/") as base,
+        new_page(chromium, viewport=desktop) as page,
+    ):
+        page.goto(base + "/demo/authors/demo/")
+        graph = page.locator(".stappen-authors-shots__graph").bounding_box()
+        shots = page.locator(".stappen-authors-shots__list").bounding_box()
+        violations = _violations(page)
+        page.set_viewport_size({"width": 320, "height": 640})
+        width = page.evaluate("document.documentElement.scrollWidth")
+
+    assert graph["x"] + graph["width"] <= shots["x"]
+    assert violations == []
+    assert width <= 320
