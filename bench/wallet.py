@@ -173,6 +173,28 @@ def _load(
     return sum(counts) / seconds, sum(rejected) / max(1, sum(counts))
 
 
+def _alternating_load(
+    port: int, status_paths: list[str], length: float, round_seconds: float
+) -> tuple[float, float, float]:
+    """Poll statuses for ``length`` seconds in rounds, each after a round of health.
+
+    Returns the rates of the bare endpoint and of the polls, and the share
+    of polls rejected with 429. Alternating rounds expose both endpoints to
+    the same load from other processes.
+    """
+    bare_rates, poll_rates, rejected_shares = [], [], []
+    for _ in range(max(1, round(length / round_seconds))):
+        bare_rates.append(_load(port, ["/api/v1/health"], round_seconds)[0])
+        polls, rejected = _load(port, status_paths, round_seconds)
+        poll_rates.append(polls)
+        rejected_shares.append(rejected)
+    return (
+        statistics.mean(bare_rates),
+        statistics.mean(poll_rates),
+        statistics.mean(rejected_shares),
+    )
+
+
 def _start_gunicorn(folder: Path, port: int) -> subprocess.Popen:
     environment = {
         **os.environ,
@@ -235,7 +257,9 @@ def bench_polling(sessions: int, seconds: float) -> None:
             # than a second apart, so the API serves them instead of rejecting them.
             _load(port, status_paths, sessions / bare)
             length = max(seconds, 2 * SINGLE_HOST_STATE_TTL_MS / 1000)
-            polls, rejected = _load(port, status_paths, length)
+            bare, polls, rejected = _alternating_load(
+                port, status_paths, length, seconds
+            )
         finally:
             server.terminate()
             server.wait(timeout=10)
