@@ -44,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.extensions["stappen.flows"] = _load_flows(Path(app.config["STEPS_DIR"]))
     app.before_request(_limit_body)
+    app.before_request(_reject_nul)
     app.after_request(_cors)
     app.register_error_handler(HTTPException, _json_error)
     _register_routes(app)
@@ -121,6 +122,22 @@ def _limit_body() -> None:
             description=f"the body has {length} bytes, more than the limit "
             f"of {current_app.config['MAX_CONTENT_LENGTH']}",
         )
+
+
+def _reject_nul() -> None:
+    """Reject a NUL in the path, the query or a form field with 400.
+
+    PostgreSQL rejects text with NUL in a query, so any lookup by such a
+    value would fail with a 500.
+    """
+    values = [
+        request.path,
+        *(value for _, value in request.args.items(multi=True)),
+        *(value for _, value in request.form.items(multi=True)),
+    ]
+    if any("\x00" in value for value in values):
+        log.warning("Rejected a request to %r with a NUL character", request.path)
+        abort(400, description="the request contains a NUL character (%00); remove it")
 
 
 def _json_error(error: HTTPException) -> Response:

@@ -15,9 +15,8 @@ import pytest
 from stappen import audit
 from stappen.review import evidence
 from tests.apiharness import make_api
-from tests.consultants import PASSWORD, add_consultant, login
+from tests.consultants import add_consultant, login
 from tests.reviewsetup import APPLY_STEP, VIL, apply, make_review_api
-from tests.test_consultant_auth import post_login
 from tests.test_review import _verify_file
 
 APPLICATIONS = "/api/v1/applications"
@@ -59,9 +58,7 @@ def test_unusable_presentation_id_not_found(applied, presentation):
     assert response.get_json()["error"] == "not_found"
 
 
-@pytest.mark.parametrize(
-    "reference", ["VIL-%00AB-CDEF", "VIL-%ED%A0%80AB-CDEF", "A" * 5000]
-)
+@pytest.mark.parametrize("reference", ["VIL-%ED%A0%80AB-CDEF", "VIL-" + "A" * 5000])
 def test_unusable_reference_not_found(applied, reference):
     headers = {"Authorization": "Bearer not-the-secret"}
 
@@ -95,6 +92,52 @@ def test_rejection_log_escapes_path(applied, caplog):
     rejections = [r.getMessage() for r in caplog.records if "Rejected" in r.msg]
     assert rejections, caplog.text
     assert all("\n" not in message for message in rejections)
+
+
+# The standalone evidence check.
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"format": "x", "format": "y"}', "member 'format' twice"),
+        ('{"format": NaN}', "NaN"),
+    ],
+    ids=["deep", "duplicate-name", "nan"],
+)
+def test_verify_unreadable_json_exits_two(tmp_path, text, reason):
+    path = tmp_path / "evidence.json"
+    path.write_text(text, encoding="utf-8")
+
+    run = _verify_file(path)
+
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.returncode == 2
+    assert run.stderr.startswith(f"cannot read {path}: ")
+    assert reason in run.stderr
+
+
+def test_verify_escapes_hostile_names(sqlite_applied, tmp_path):
+    store = sqlite_applied.app.extensions["stappen.storage"]
+    with sqlite_applied.app.app_context(), store.connection() as db:
+        document = evidence.export_evidence(
+            sqlite_applied.app, db, sqlite_applied.application_id
+        )
+    vp_token = document["record"]["presentation"]["vp_token"]
+    vp_token["\ud800\x1b[2J"] = vp_token.pop("voucher")
+    path = tmp_path / "evidence.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+
+    run = _verify_file(path)
+
+    assert "Traceback" not in run.stderr, run.stderr
+    assert run.returncode == 1
+    assert "\x1b" not in run.stdout
+    assert "\\ud800\\x1b[2J" in run.stdout
+
+
+# The consultant portal.
 
 
 def test_concurrent_decisions_one_wins(applied):
@@ -154,80 +197,6 @@ def test_odd_page_number_shows_a_page(sqlite_applied, page):
     assert response.status_code == 200
 
 
-# The standalone evidence check.
-
-
-@pytest.mark.parametrize(
-    ("text", "reason"),
-    [
-        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
-        ('{"format": "x", "format": "y"}', "member 'format' twice"),
-        ('{"format": NaN}', "NaN"),
-    ],
-    ids=["deep", "duplicate-name", "nan"],
-)
-def test_verify_unreadable_json_exits_two(tmp_path, text, reason):
-    path = tmp_path / "evidence.json"
-    path.write_text(text, encoding="utf-8")
-
-    run = _verify_file(path)
-
-    assert "Traceback" not in run.stderr, run.stderr
-    assert run.returncode == 2
-    assert run.stderr.startswith(f"cannot read {path}: ")
-    assert reason in run.stderr
-
-
-def test_verify_escapes_hostile_names(sqlite_applied, tmp_path):
-    store = sqlite_applied.app.extensions["stappen.storage"]
-    with sqlite_applied.app.app_context(), store.connection() as db:
-        document = evidence.export_evidence(
-            sqlite_applied.app, db, sqlite_applied.application_id
-        )
-    vp_token = document["record"]["presentation"]["vp_token"]
-    vp_token["\ud800\x1b[2J"] = vp_token.pop("voucher")
-    path = tmp_path / "evidence.json"
-    path.write_text(json.dumps(document), encoding="utf-8")
-
-    run = _verify_file(path)
-
-    assert "Traceback" not in run.stderr, run.stderr
-    assert run.returncode == 1
-    assert "\x1b" not in run.stdout
-    assert "\\ud800\\x1b[2J" in run.stdout
-
-
-# The consultant portal.
-
-
-def test_nul_in_username_rejected(applied):
-    add_consultant(applied.app, "anna", "utrecht")
-
-    response = post_login(applied.client, "an\x00na", PASSWORD)
-
-    assert response.status_code == 401, response.get_data(as_text=True)
-
-
-@pytest.mark.parametrize("suffix", ["", "/evidence.json"])
-def test_nul_in_application_id_not_found(applied, suffix):
-    add_consultant(applied.app, "anna", "utrecht")
-    login(applied.client, "anna")
-
-    response = applied.client.get(f"/consultant/applications/a%00b{suffix}")
-
-    assert response.status_code == 404, response.get_data(as_text=True)
-
-
-def test_nul_in_decided_application_id_not_found(applied):
-    add_consultant(applied.app, "anna", "utrecht")
-    csrf = login(applied.client, "anna")
-    form = {"csrf_token": csrf, "outcome": "rejected", "motivation": "Te hoog."}
-
-    response = applied.client.post("/consultant/applications/a%00b/decision", data=form)
-
-    assert response.status_code == 404, response.get_data(as_text=True)
-
-
 # The users commands.
 
 
@@ -258,3 +227,31 @@ def test_cli_bad_display_name_rejected(cli, name):
 
     assert result.exit_code == 1, result.exception
     assert "Error: name " in result.output
+
+
+# Every endpoint: PostgreSQL rejects text with NUL in a query.
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "form"),
+    [
+        ("GET", "/api/v1/wallet-sessions/a%00b/status", None),
+        ("GET", "/api/v1/wallet-sessions/a%00b/result", None),
+        ("DELETE", "/api/v1/wallet-sessions/a%00b", None),
+        ("GET", "/api/v1/verifier/requests/a%00b", None),
+        ("POST", "/api/v1/verifier/responses/a%00b", {"state": "x"}),
+        ("GET", "/api/v1/issuer/offers/a%00b", None),
+        ("POST", "/api/v1/issuer/token", {"pre-authorized_code": "a\x00b"}),
+        ("GET", "/consultant/login?next=/consultant/%00", None),
+        ("POST", "/consultant/login", {"username": "an\x00na", "password": "x"}),
+        ("GET", "/consultant/applications/a%00b", None),
+        ("GET", "/consultant/applications/a%00b/evidence.json", None),
+        ("POST", "/consultant/applications/a%00b/decision", {"outcome": "granted"}),
+    ],
+)
+def test_nul_anywhere_rejected(applied, method, path, form):
+    response = applied.client.open(path, method=method, data=form)
+
+    assert response.status_code == 400, response.get_data(as_text=True)
+    if path.startswith("/api/"):
+        assert "NUL character" in response.get_json()["message"]
