@@ -138,6 +138,7 @@ def check_decision_step(
     credential = settings.get("credential")
     if isinstance(credential, dict):
         check_credential_fields(credential, report, "credential")
+        _check_credential_id(flow, credential.get("id"), report)
     elif "credential" in settings:
         report.error(
             ("credential",),
@@ -155,6 +156,29 @@ def _check_application(flow: Flow, step: Step, name, report) -> None:
             f"step {first.id!r} already shows the decisions of application step "
             f"{target.id!r}; keep one decision step per application step",
         )
+
+
+def _check_credential_id(flow: Flow, credential_id, report) -> None:
+    """Report a decision credential id that an issue step or a voucher has.
+
+    The pilot issuer publishes one credential configuration per id, so such
+    a flow would make its metadata and every issuance fail.
+    """
+    # NOTE: A clash with a step of another flow is found only when the API
+    # builds its issuer metadata.
+    for other in flow.steps.values():
+        settings = other.settings if isinstance(other.settings, dict) else {}
+        offered = [settings.get("voucher")] if other.kind == "check" else []
+        if other.kind == "wallet" and settings.get("purpose") == "issue":
+            credentials = settings.get("credentials")
+            offered = credentials if isinstance(credentials, list) else []
+        ids = [item.get("id") for item in offered if isinstance(item, dict)]
+        if isinstance(credential_id, str) and credential_id in ids:
+            report.error(
+                ("credential", "id"),
+                f"step {other.id!r} issues a credential with id "
+                f"{credential_id!r} too; give the decision credential its own id",
+            )
 
 
 def _got(value) -> str:

@@ -8,13 +8,17 @@ rejection, never a server error.
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 
 import pytest
 
 from stappen import audit
+from stappen.building import validate
+from stappen.errors import InvalidFlows
 from stappen.review import evidence
 from tests.apiharness import make_api
+from tests.conftest import PROJECT
 from tests.consultants import add_consultant, login
 from tests.reviewsetup import APPLY_STEP, VIL, apply, make_review_api
 from tests.test_review import _verify_file
@@ -255,3 +259,28 @@ def test_nul_anywhere_rejected(applied, method, path, form):
     assert response.status_code == 400, response.get_data(as_text=True)
     if path.startswith("/api/"):
         assert "NUL character" in response.get_json()["message"]
+
+
+# Flow settings.
+
+
+@pytest.mark.parametrize(
+    ("new_id", "owner"), [("inkomen", "gegevens-ophalen"), ("voucher-iit", "toets")]
+)
+def test_decision_credential_id_taken_invalid(tmp_path, new_id, owner):
+    steps = tmp_path / "steps"
+    shutil.copytree(PROJECT / "steps" / VIL, steps / VIL)
+    flow_file = steps / VIL / "flow.yaml"
+    text = flow_file.read_text(encoding="utf-8")
+    assert text.count("id: besluit-iit") == 1
+    flow_file.write_text(text.replace("id: besluit-iit", f"id: {new_id}"), "utf-8")
+
+    with pytest.raises(InvalidFlows) as raised:
+        validate(steps)
+
+    [problem] = raised.value.problems.errors
+    assert str(problem) == (
+        f"{flow_file}:849: step 'besluit', field 'settings.credential.id': step "
+        f"{owner!r} issues a credential with id {new_id!r} too; give the decision "
+        "credential its own id"
+    )
