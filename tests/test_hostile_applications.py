@@ -21,6 +21,7 @@ from tests.apiharness import make_api
 from tests.conftest import PROJECT
 from tests.consultants import add_consultant, login
 from tests.reviewsetup import APPLY_STEP, VIL, apply, make_review_api
+from tests.test_consultant_auth import post_login
 from tests.test_review import _verify_file
 
 APPLICATIONS = "/api/v1/applications"
@@ -199,6 +200,22 @@ def test_odd_page_number_shows_a_page(sqlite_applied, page):
     )
 
     assert response.status_code == 200
+
+
+def test_rate_limit_covers_ipv6_prefix(sqlite_applied):
+    clients = []
+    for host in range(11):
+        client = sqlite_applied.app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"2001:db8:0:1::{host + 1:x}"
+        clients.append(client)
+    other_network = sqlite_applied.app.test_client()
+    other_network.environ_base["REMOTE_ADDR"] = "2001:db8:0:2::1"
+
+    first = [post_login(client, "nobody", "some password") for client in clients]
+    elsewhere = post_login(other_network, "nobody", "some password")
+
+    assert [response.status_code for response in first] == [401] * 10 + [429]
+    assert elsewhere.status_code == 401
 
 
 # The users commands.

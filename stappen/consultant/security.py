@@ -14,6 +14,7 @@ does not match:
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import posixpath
 import secrets
 from urllib.parse import unquote, urlsplit
@@ -136,11 +137,20 @@ def safe_next(target: str | None, default: str) -> str:
 def client_address() -> str:
     """Return the client's address that the login rate limit counts.
 
-    This is the peer of the connection. Behind a reverse proxy, wrap the
-    app in ``werkzeug.middleware.proxy_fix.ProxyFix`` so that it is the
-    client's address and not the proxy's.
+    This is the peer of the connection, and for IPv6 its /64 network,
+    because one customer line commonly gets a whole /64 and could take a
+    new address for each attempt. Behind a reverse proxy, wrap the app in
+    ``werkzeug.middleware.proxy_fix.ProxyFix`` so that it is the client's
+    address and not the proxy's.
     """
-    return request.remote_addr or "unknown"
+    address = request.remote_addr or "unknown"
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6 and parsed.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return address
 
 
 def _well_formed(token: str) -> bool:
