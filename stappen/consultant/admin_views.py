@@ -78,6 +78,8 @@ def audit_page() -> str:
     app = current_app._get_current_object()
     db = storage.request_connection()
     trusted, key_error = _audit_keys(app)
+    if key_error is not None:
+        log.warning("Verifying the audit trail without a trusted key: %s", key_error)
     with _read_snapshot(db):
         report = audit.verify_trail(db, trusted)
         newest_event = _newest(db, "audit_events")
@@ -86,6 +88,9 @@ def audit_page() -> str:
     problems = report.lines()
     _record_view(db, report.events, len(problems))
     notice = request.args.get("notice")
+    signed_seq = request.args.get("seq", type=int)
+    if notice not in AUDIT_NOTICES or (notice == "signed" and signed_seq is None):
+        notice = None
     return render_template(
         "consultant/admin/audit.html",
         report=report,
@@ -94,8 +99,8 @@ def audit_page() -> str:
         newest_checkpoint=newest_checkpoint,
         key_missing=key_error is not None,
         generate_command=apiconfig.GENERATE_COMMAND,
-        notice=notice if notice in AUDIT_NOTICES else None,
-        signed_seq=request.args.get("seq", type=int),
+        notice=notice,
+        signed_seq=signed_seq,
     )
 
 
