@@ -130,6 +130,9 @@ def _reject_nul() -> None:
     PostgreSQL rejects text with NUL in a query, so any lookup by such a
     value would fail with a 500.
     """
+    # Reading the form reads the body stream; keeping the body first leaves
+    # it for the views that store the raw request as evidence.
+    request.get_data(cache=True)
     values = [
         request.path,
         *(value for _, value in request.args.items(multi=True)),
