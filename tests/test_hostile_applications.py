@@ -1,8 +1,9 @@
-"""Hostile requests to the application, decision and consultant features.
+"""Hostile input to the application, decision and consultant features.
 
-Each test sends what an attacker or a broken client could send, to a real
-app on SQLite and PostgreSQL, and checks that the response is a clear
-rejection, never a server error.
+Each test sends what an attacker or a broken client could send to a real
+app (on SQLite and PostgreSQL where the store matters), a command or the
+flow validator, and checks for a clear rejection, never a server error or
+a traceback.
 """
 
 from __future__ import annotations
@@ -180,12 +181,12 @@ def test_concurrent_decisions_one_wins(applied):
     assert decision["outcome"] == outcomes[winner]
     assert decision["motivation"] == f"Besluit van {winner}."
     with applied.app.extensions["stappen.storage"].connection() as db:
-        made = [
+        decision_events = [
             event
             for event in audit.read_events(db)
             if event.kind == "decision.made" and event.subject == applied.application_id
         ]
-    assert len(made) == 1
+    assert len(decision_events) == 1
 
 
 @pytest.mark.parametrize(
