@@ -216,9 +216,9 @@ def key_from_jwk(jwk: dict, *, public_only: bool = True) -> Key:
     try:
         if "d" in jwk:
             return key_class.import_key(jwk)
-        # joserfc's import_key converts the coordinates to integers and back;
-        # reading the encoded point checks the same, that the point is on the
-        # curve, at a fifth of the cost. The constructor checks the members.
+        # joserfc's import_key converts the coordinates to integers and back.
+        # Reading the encoded point makes the same check (the point is on the
+        # curve) at a fifth of the cost. The constructor checks the members.
         return key_class(_public_key(key_type[1], jwk), jwk)
     except (JoseError, ValueError, TypeError) as error:
         raise ValueError(f"JWK is not a valid {key_type[1]} key: {error}") from error

@@ -14,7 +14,7 @@ from stappen import audit
 log = logging.getLogger(__name__)
 
 MAX_MOTIVATION_LENGTH = 2000
-"""The longest motivation a decision may have, in characters."""
+"""The maximum length of a decision's motivation, in characters."""
 
 
 def decide(
@@ -30,8 +30,8 @@ def decide(
     """Record a decision and its ``decision.made`` event; False if decided before.
 
     The motivation may name the citizen's circumstances, so the event keeps
-    it as personal review data, which retention erases; outcome and amount
-    are in the event's data, which the hash chain keeps.
+    it as personal review data, which retention erases. The outcome and
+    amount are in the event's data, which the hash chain keeps.
     """
     with db.transaction():
         decided = db.decide_application(

@@ -23,9 +23,9 @@ log = logging.getLogger(__name__)
 class Recomputation:
     """The recomputed outcome and its comparison with the voucher.
 
-    ``problem`` explains why there is no recomputation (a missing rule
-    table, a claim or an input the rules cannot use); then ``recomputed``
-    is None and ``comparison`` is empty.
+    ``problem`` explains why there is no recomputation, such as a missing
+    rule table, or a claim or input the rules cannot use. Then ``recomputed`` is None
+    and ``comparison`` is empty.
     """
 
     recomputed: dict | None

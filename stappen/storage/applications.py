@@ -1,8 +1,8 @@
 """Applications, their decisions and the rule tables they were checked with.
 
-An application is created once, from a verified presentation of a voucher,
-and keeps its own copy of the evidence in ``record``, because wallet
-sessions and their evidence are purged after a few days while an
+An application is created once, from a verified presentation of a voucher.
+It keeps its own copy of the evidence in ``record``, because wallet
+sessions and their evidence are purged after a few days, while an
 application is reviewed for months. Its status moves once, from
 ``submitted`` to ``granted`` or ``rejected``, in the same transaction as
 its decision row.
@@ -45,7 +45,7 @@ _TIME_COLUMNS = (
 
 @dataclasses.dataclass(frozen=True)
 class NewApplication:
-    """What the application endpoint stores for a redeemed voucher."""
+    """The row that the application endpoint stores for a redeemed voucher."""
 
     id: str
     reference: str
