@@ -246,3 +246,14 @@ def test_missing_file(tmp_path):
     assert str(load_error(path)) == (
         f"{path}: cannot read the file: No such file or directory; check the path"
     )
+
+
+def test_dutch_decimal_comma_suggests_number(tmp_path):
+    path = table(tmp_path, test="&lt;= 1.400,00")
+    error = load_error(path)
+    assert str(error) == (
+        f"{path}:15: decision 'iit', rule 'DecisionRule_1', input"
+        " 'inkomenPerMaand': cannot read '<= 1.400,00' (column 9): ',' separates"
+        " two tests, so this reads as '<= 1.4' or '= 00'; write the number"
+        " without a thousands separator and with a dot for decimals (1400.00)"
+    )

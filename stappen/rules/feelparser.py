@@ -386,10 +386,23 @@ class _Parser:
         ):
             return
         bound = feelvalues.format_number(previous.operand.value)
-        raise FeelSyntaxError(
+        reading = (
             f"',' separates two tests, so this reads as '{previous.operator} "
-            f"{bound}' or '= {token.text}'; write the number without a thousands"
-            f" separator ({bound}{token.text}) and with a dot for decimals"
+            f"{bound}' or '= {token.text}'"
+        )
+        bound_token = self.tokens[self.index - 2]
+        if bound_token.kind == "number" and "." in bound_token.text:
+            # A dot before the comma, as in '1.400,00', is a Dutch thousands
+            # separator, so the comma can only be the decimal comma.
+            suggestion = f"{bound_token.text.replace('.', '')}.{token.text}"
+            raise FeelSyntaxError(
+                f"{reading}; write the number without a thousands separator and"
+                f" with a dot for decimals ({suggestion})",
+                comma.column,
+            )
+        raise FeelSyntaxError(
+            f"{reading}; write the number without a thousands separator"
+            f" ({bound}{token.text}) and with a dot for decimals"
             f" ({bound}.{token.text}), or write '{previous.operator} {bound},"
             f" = {token.text}' if you meant two tests",
             comma.column,
