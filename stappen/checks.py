@@ -72,7 +72,7 @@ def check_flow(flow: Flow, problems: Problems) -> None:
     _check_translations(flow, problems)
     _check_links(flow, problems)
     _check_templates(flow, problems)
-    if flow.skipped_steps:
+    if not paths_known(flow):
         return
     cycle = _find_cycle(flow)
     if cycle:
@@ -107,6 +107,19 @@ def _warning(flow, step, field, message, problems, *, line=None):
         step=getattr(step, "id", None),
         field=field,
     )
+
+
+def paths_known(flow: Flow) -> bool:
+    """Return whether every step was read and every route leads to a step.
+
+    Until then the paths through the flow are incomplete, so the checks of
+    what comes before a step, of reachability and of ends would report
+    problems that fixing the first round of errors removes.
+    """
+    if flow.skipped_steps or flow.start not in flow.steps:
+        return False
+    steps = flow.steps.values()
+    return all(route.goto in flow.steps for step in steps for route in step.routes)
 
 
 def _check_targets(flow: Flow, problems: Problems) -> None:

@@ -271,6 +271,8 @@ def report_earlier_step(
     so the caller can report more about it. ``purpose`` completes the fix,
     such as "whose voucher this step redeems".
     """
+    if isinstance(name, str) and name in flow.skipped_steps:
+        return None
     target = flow.steps.get(name) if isinstance(name, str) else None
     if target is None or target.kind != kind:
         candidates = [other.id for other in flow.steps.values() if other.kind == kind]
@@ -281,7 +283,8 @@ def report_earlier_step(
             f"the {kind} step {purpose} (this flow has: {known})",
         )
         return None
-    if target.id not in _before(flow, step):
+    before = _before(flow, step)
+    if before is not None and target.id not in before:
         report.error(
             (kind,),
             f"{kind} step {target.id!r} does not come before step {step.id!r} on "
@@ -454,6 +457,8 @@ def _check_claim(flow: Flow, step: Step, name: str, claim, report) -> None:
         )
         return
     step_id, query_id, claim_path = match.groups()
+    if step_id in flow.skipped_steps:
+        return
     wallet = flow.steps.get(step_id)
     if wallet is None or wallet.kind != "wallet" or not _presents(wallet):
         report.error(
@@ -462,7 +467,8 @@ def _check_claim(flow: Flow, step: Step, name: str, claim, report) -> None:
             "the wallet step that asks for the claim",
         )
         return
-    if step_id not in _before(flow, step):
+    before = _before(flow, step)
+    if before is not None and step_id not in before:
         report.error(
             path,
             f"wallet step {step_id!r} does not come before step {step.id!r} on "
@@ -500,15 +506,23 @@ def _check_claim_in_query(wallet, query_id, claim_path, path, report) -> None:
         )
 
 
-def _before(flow: Flow, step: Step) -> set[str]:
-    """Return the steps on every path from the start to ``step``."""
-    from stappen.checks import steps_before
+def _before(flow: Flow, step: Step) -> set[str] | None:
+    """Return the steps on every path from the start to ``step``.
 
+    Returns None while a skipped step or a missing route target leaves the
+    paths unknown, so that callers report nothing about them yet.
+    """
+    from stappen.checks import paths_known, steps_before
+
+    if not paths_known(flow):
+        return None
     return steps_before(flow).get(step.id, set())
 
 
 def _check_answer(flow, step, name, source, dmn_kind, report) -> None:
     path = ("inputs", name, "answer")
+    if source["answer"] in flow.skipped_steps:
+        return
     question = flow.steps.get(source["answer"])
     if question is None or question.kind != "question":
         report.error(
@@ -517,7 +531,8 @@ def _check_answer(flow, step, name, source, dmn_kind, report) -> None:
             "the id of a question asked before this step",
         )
         return
-    if question.id not in _before(flow, step):
+    before = _before(flow, step)
+    if before is not None and question.id not in before:
         report.error(
             path,
             f"question {question.id!r} is not asked on every path to step "

@@ -590,9 +590,9 @@ def _asked_before(flow: Flow, step: Step) -> set[str] | None:
     """Return the questions asked on every path to ``step``, None if unknown."""
     # Imported here because stappen.checks imports this module to call
     # check_wallet_step, so an import at the top would be circular.
-    from stappen.checks import answered_before
+    from stappen.checks import answered_before, paths_known
 
-    if flow.start not in flow.steps:
+    if not paths_known(flow):
         return None
     return answered_before(flow).get(step.id)
 
