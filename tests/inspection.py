@@ -1,8 +1,8 @@
 """Accessibility checks for every page and state a browser test passes.
 
-An ``Inspector`` looks at a page where it stands: axe-core's WCAG 2.1 A
-and AA rules, and reflow at 320 CSS pixels (the page must not scroll
-sideways). It collects what it finds under the name of the state, so a
+An ``Inspector`` checks a page in its current state with axe-core's
+WCAG 2.1 A and AA rules, and checks reflow at 320 CSS pixels (the page
+must not scroll sideways). It collects what it finds under the name of the state, so a
 test walks on and asserts once at the end, with every problem listed.
 
 The keyboard helpers move focus with Tab and act with Enter, Space and
@@ -38,7 +38,7 @@ for (const type of ["mousedown", "mouseup", "pointerdown"]) {
   }, true);
 }
 """
-"""An init script that counts pointer presses; keys never fire these events."""
+"""An init script that counts pointer presses. Key presses do not fire these."""
 
 
 def axe_violations(page) -> list[str]:
@@ -70,7 +70,7 @@ def reflow_problem(page) -> str | None:
 
 
 class Inspector:
-    """Collects axe violations and reflow problems of the states a test passes."""
+    """A collector of the axe violations and reflow problems a test finds."""
 
     def __init__(self) -> None:
         self.looked: list[str] = []
@@ -92,7 +92,7 @@ def focused(page, selector: str) -> bool:
 
 
 def describe_focus(page) -> str:
-    """The focused element as a short tag, for failure messages."""
+    """Describe the focused element as a short tag, for failure messages."""
     return page.evaluate(
         """() => {
           const element = document.activeElement;
@@ -103,7 +103,12 @@ def describe_focus(page) -> str:
 
 
 def tab_to(page, selector: str) -> None:
-    """Press Tab until the element matching ``selector`` has the focus."""
+    """Press Tab until the element matching ``selector`` has the focus.
+
+    An element that has the focus already keeps it: no key is pressed.
+    """
+    if focused(page, selector):
+        return
     for _ in range(MAX_TABS):
         page.keyboard.press("Tab")
         if focused(page, selector):
