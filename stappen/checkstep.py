@@ -24,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import ClassVar
 
+from stappen.checkoutputs import check_decision_outputs
 from stappen.errors import Problems, StappenError, with_article
 from stappen.model import Flow, Step
 from stappen.rules import DmnError, DmnModel, load_dmn
@@ -228,6 +229,7 @@ def check_check_step(flow: Flow, step: Step, problems: Problems, line_of: LineOf
     model = _check_rules(flow, settings, report)
     if model is not None and _check_decision(model, settings, report):
         _check_inputs(flow, step, model, settings, report)
+        check_decision_outputs(model, settings, report)
     _check_eligible(settings, report)
     _check_amount(settings, report)
     _check_outcomes(flow, settings, report)

@@ -151,8 +151,9 @@ class TableCompiler:
             output.priorities = self.priorities(text, scope, values, cell)
         default = child(clause, "defaultOutputEntry")
         if default is not None:
+            output.default_text = text_of(default) or "null"
             output.default = self.expression(
-                text_of(default) or "null", scope, default, cell="default output"
+                output.default_text, scope, default, cell="default output"
             )
         return output
 
@@ -195,7 +196,10 @@ class TableCompiler:
             self.output_entry(entry, clause, rule_id, scope)
             for entry, clause in zip(results, outputs, strict=False)
         ]
-        return Rule(rule_id, tuple(checks), tuple(compiled), _annotations(element))
+        texts = tuple((text_of(entry) or "").strip() for entry in results)
+        return Rule(
+            rule_id, tuple(checks), tuple(compiled), _annotations(element), texts
+        )
 
     def check_counts(self, element, rule_id, entries, results, inputs, outputs):
         for kind, found, expected in (

@@ -50,16 +50,21 @@ class OutputClause:
     priorities: list[Test] | None = None
     values_text: str = ""
     default: Compiled | None = None
+    default_text: str | None = None
 
 
 @dataclasses.dataclass
 class Rule:
-    """A row: the tests that are not ``-``, by column index, and outputs."""
+    """A row: the tests that are not ``-``, by column index, and outputs.
+
+    ``output_texts`` are the output cells as written, for validation.
+    """
 
     id: str
     checks: tuple[tuple[int, Test], ...]
     outputs: tuple[Compiled, ...]
     annotations: tuple[str, ...] = ()
+    output_texts: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass
