@@ -267,7 +267,13 @@ def _check_step_ref(flow: Flow, value, field: tuple, report: _Reporter) -> None:
     if isinstance(value, str) and value in flow.skipped_steps:
         report.skip()
     elif not isinstance(value, str) or value not in flow.steps:
-        report.error(field, f"step {value!r} does not exist in flow {flow.id!r}")
+        message = f"step {value!r} does not exist in flow {flow.id!r}"
+        report.error(field, message + _suggestion(str(value), list(flow.steps)))
+
+
+def _suggestion(value: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(value, known, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _read_answers(flow: Flow, answers, report: _Reporter) -> dict:
@@ -286,9 +292,15 @@ def _read_answers(flow: Flow, answers, report: _Reporter) -> dict:
                 report.error(("answers", step_id), f"expected {expected}, got {got}")
             continue
         if step is None or step.kind != "question":
+            answerable = [
+                other.id
+                for other in flow.steps.values()
+                if other.kind in ("question", "check")
+            ]
             report.error(
                 ("answers", step_id),
-                f"{step_id!r} is not a question or check step of this flow",
+                f"{step_id!r} is not a question or check step of this flow"
+                + _suggestion(str(step_id), answerable),
                 key_line=True,
             )
             continue

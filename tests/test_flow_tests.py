@@ -150,3 +150,27 @@ def test_field_typo_suggested(tmp_path):
     assert messages == [
         "field 'outcom': test 'Typo': unknown field 'outcom'; did you mean 'outcome'?"
     ]
+
+
+def test_step_typo_suggested(tmp_path):
+    messages = _problems_for(
+        tmp_path,
+        "tests:\n  - name: Typo\n    answers: {woonplaats: voorbeeld}\n"
+        "    at: woonplaats\n    next: inkomn\n",
+    )
+    assert messages == [
+        "field 'next': test 'Typo': step 'inkomn' does not exist in flow 'demo';"
+        " did you mean 'inkomen'?"
+    ]
+
+
+def test_answer_typo_suggested(tmp_path):
+    messages = _problems_for(
+        tmp_path,
+        "tests:\n  - name: Typo\n    answers: {woonplaatss: elders}\n"
+        "    outcome: andere-gemeente\n",
+    )
+    assert messages == [
+        "field 'answers.woonplaatss': test 'Typo': 'woonplaatss' is not a question"
+        " or check step of this flow; did you mean 'woonplaats'?"
+    ]
