@@ -75,16 +75,20 @@ def remember_language(response: Response) -> Response:
     """Keep the language a login page link chose, and set the login CSRF cookie."""
     lang = request.args.get("lang")
     if lang in accounts.LANGUAGES and current_consultant() is None:
-        response.set_cookie(
-            LANGUAGE_COOKIE,
-            lang,
-            max_age=365 * 24 * 3600,
-            secure=True,
-            httponly=True,
-            samesite="Lax",
-            path=auth.COOKIE_PATH,
-        )
+        _set_language_cookie(response, lang)
     return security.set_login_csrf_cookie(response)
+
+
+def _set_language_cookie(response: Response, lang: str) -> None:
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        lang,
+        max_age=365 * 24 * 3600,
+        secure=True,
+        httponly=True,
+        samesite="Lax",
+        path=auth.COOKIE_PATH,
+    )
 
 
 def register_views(blueprint) -> None:
@@ -120,9 +124,16 @@ def login() -> Response | str:
 
 
 def logout() -> Response:
+    """End the session and show the login page in the account's language.
+
+    The login page reads the language from the cookie, which still contains
+    the one chosen before the login, so the account's language replaces it.
+    """
+    lang = current_consultant().lang
     auth.log_out(storage.request_connection())
     response = redirect(url_for("consultant.login", logged_out=1), code=303)
     auth.clear_session_cookie(response)
+    _set_language_cookie(response, lang)
     return response
 
 
