@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import re
+import shlex
 import sys
 import urllib.parse
 from importlib import resources
@@ -379,9 +380,13 @@ def run_new(args) -> int:
     starter = resources.files("stappen").joinpath("starter")
     for name in ("flow.yaml", "tests.yaml"):
         (folder / name).write_text(starter.joinpath(name).read_text(), encoding="utf-8")
+    steps = shlex.quote(str(args.steps))
     print(
-        f"Wrote {folder}/flow.yaml and {folder}/tests.yaml; edit them while "
-        "'python build.py serve' runs"
+        f"Wrote {folder}/flow.yaml and {folder}/tests.yaml. Edit them while the "
+        f"preview runs, then check them:\n"
+        f"  python build.py serve --steps {steps}   (preview, rebuilt on each save)\n"
+        f"  python build.py validate {steps}\n"
+        f"  python build.py test {steps}"
     )
     return 0
 

@@ -206,3 +206,16 @@ def test_new_flow_rejects_bad_name(tmp_path, monkeypatch, capsys):
     status = cli.main(["new", "Mee Doen"])
     assert status == 1
     assert "such as 'mee-doen'" in capsys.readouterr().err
+
+
+def test_new_flow_prints_next_commands(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["new", "meedoen", "--steps", "mijn flows"]) == 0
+    assert capsys.readouterr().out == (
+        "Wrote mijn flows/meedoen/flow.yaml and mijn flows/meedoen/tests.yaml."
+        " Edit them while the preview runs, then check them:\n"
+        "  python build.py serve --steps 'mijn flows'   (preview, rebuilt on each"
+        " save)\n"
+        "  python build.py validate 'mijn flows'\n"
+        "  python build.py test 'mijn flows'\n"
+    )
