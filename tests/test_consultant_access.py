@@ -168,6 +168,9 @@ class Walk:
         endpoint = _endpoint(self.portal.app, page.url, method)
         self.portal.visited.add((endpoint, self.lang))
 
+    def title_marks_error(self) -> bool:
+        return self.page.title().startswith(self.text["error_prefix"] + ": ")
+
     def goto(self, path: str) -> None:
         self.page.goto(self.portal.url(path))
 
@@ -186,9 +189,11 @@ def _walk_login(walk: Walk) -> None:
     text = walk.text
     walk.goto(f"/consultant/login?lang={walk.lang}")
     walk.look("login", text["login_intro"])
+    assert not walk.title_marks_error()
 
     walk.submit_login("anna", "wrong password")
     walk.look("login, wrong password", text["login_failed"])
+    assert walk.title_marks_error()
 
     walk.submit_login("dirk", PASSWORD)
     walk.look("login, locked account", text["account_locked"].split("{")[0])
@@ -223,6 +228,7 @@ def _walk_details(walk: Walk) -> None:
     walk.page.goto(portal.detail("undecided"))
     walk.click(f"role=button[name='{text['decide_button']}']")
     walk.look("decision form, error summary", text["error_outcome"], "POST")
+    assert walk.title_marks_error()
 
     token = walk.page.locator("main form input[name=csrf_token]")
     token.evaluate("(input) => { input.value = 'not-the-session-token'; }")
@@ -373,6 +379,7 @@ def test_decide_by_keyboard(chromium, keyboard_portal):
         _press_and_load(page)
 
         assert page.inner_text("#notice") == text["decided_notice"]
+        assert focused(page, "#notice"), describe_focus(page)
         assert text["decided_granted"] in page.inner_text(".review-decision")
         assert mouse_presses(page) == 0
 
@@ -390,6 +397,7 @@ def test_admin_actions_by_keyboard(chromium, keyboard_portal):
         tab_to(page, "form[action$='/audit/checkpoint'] button")
         _press_and_load(page)
         assert text["signed_notice"].split("{")[0] in page.inner_text("#notice")
+        assert focused(page, "#notice"), describe_focus(page)
 
         tab_to(page, "nav a[href$='/admin/accounts']")
         _press_and_load(page)
@@ -397,6 +405,7 @@ def test_admin_actions_by_keyboard(chromium, keyboard_portal):
         _press_and_load(page)
         unlocked = text["unlocked_notice"].format(username="dirk")
         assert page.inner_text("#notice") == unlocked
+        assert focused(page, "#notice"), describe_focus(page)
         assert account_row(portal.app, "dirk")["locked_until"] is None
 
         tab_to(page, "form[action$='/consultant/language'] button")

@@ -24,6 +24,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "password": "Wachtwoord",
         "login_button": "Inloggen",
         "error_summary": "Er is een probleem",
+        "error_prefix": "Fout",
         "login_failed": "De gebruikersnaam of het wachtwoord is onjuist. Controleer "
         "ze en probeer het opnieuw.",
         "login_missing": "Vul uw gebruikersnaam en uw wachtwoord in.",
@@ -63,6 +64,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "password": "Password",
         "login_button": "Log in",
         "error_summary": "There is a problem",
+        "error_prefix": "Error",
         "login_failed": "The username or password is incorrect. Check them and "
         "try again.",
         "login_missing": "Enter your username and your password.",
