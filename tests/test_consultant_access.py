@@ -417,3 +417,25 @@ def test_admin_actions_by_keyboard(chromium, keyboard_portal):
         _press_and_load(page)
         assert page.inner_text("main .consultant-notice") == TEXT[other]["logged_out"]
         assert mouse_presses(page) == 0
+
+
+@pytest.mark.parametrize("keyboard_portal", LANGUAGES, indirect=True)
+def test_language_switch_after_form_error(chromium, keyboard_portal):
+    """The switch on a page that answers a POST goes to a page that a GET can get."""
+    portal, lang = keyboard_portal
+    other = "en" if lang == "nl" else "nl"
+    with new_page(chromium) as page:
+        page.context.add_init_script(MOUSE_COUNTER)
+        _log_in_by_keyboard(page, portal, lang, "anna")
+        page.goto(portal.detail("undecided"))
+        tab_to(page, "form[action$='/decision'] button")
+        _press_and_load(page)
+        assert TEXT[lang]["error_outcome"] in page.inner_text("main")
+
+        tab_to(page, "form[action$='/consultant/language'] button")
+        _press_and_load(page)
+
+        assert page.url == portal.detail("undecided")
+        assert page.get_attribute("html", "lang") == other
+        assert TEXT[other]["decide_button"] in page.inner_text("main")
+        assert mouse_presses(page) == 0
