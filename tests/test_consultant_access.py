@@ -28,6 +28,7 @@ from tests.browser import new_page
 from tests.consultants import PASSWORD, add_consultant
 from tests.inspection import (
     AXE,
+    MAX_TABS,
     MOUSE_COUNTER,
     Inspector,
     describe_focus,
@@ -306,6 +307,7 @@ def test_every_page_passes_inspection(chromium, portal):
             _walk_accounts(walk)
 
     assert len(inspector.looked) == 2 * 20, inspector.looked
+    assert len(set(inspector.looked)) == len(inspector.looked), inspector.looked
     assert inspector.problems == {}
     assert account_row(portal.app, "dirk")["locked_until"] is None
     pages = {
@@ -421,7 +423,7 @@ def test_admin_actions_by_keyboard(chromium, keyboard_portal):
 
 @pytest.mark.parametrize("keyboard_portal", LANGUAGES, indirect=True)
 def test_language_switch_after_form_error(chromium, keyboard_portal):
-    """The switch on a page that answers a POST goes to a page that a GET can get."""
+    """The switch on the response to a POST returns to a page that a GET can load."""
     portal, lang = keyboard_portal
     other = "en" if lang == "nl" else "nl"
     with new_page(chromium) as page:
@@ -439,3 +441,55 @@ def test_language_switch_after_form_error(chromium, keyboard_portal):
         assert page.get_attribute("html", "lang") == other
         assert TEXT[other]["decide_button"] in page.inner_text("main")
         assert mouse_presses(page) == 0
+
+
+# Reads whether the focused element shows an outline or the yellow ring of
+# consultant.css, either of which makes the focus visible.
+FOCUS_STYLE = """
+() => {
+  const element = document.activeElement;
+  const style = getComputedStyle(element);
+  return {
+    body: element === document.body,
+    outline: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0,
+    ring: style.boxShadow !== "none",
+  };
+}
+"""
+
+
+def _unfocused_tab_stops(page) -> list[str]:
+    """Tab through the whole page and describe each stop that shows no focus."""
+    unfocused = []
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        style = page.evaluate(FOCUS_STYLE)
+        if style["body"]:
+            return unfocused
+        if not (style["outline"] or style["ring"]):
+            unfocused.append(describe_focus(page))
+    raise AssertionError(f"{MAX_TABS} Tab presses did not reach the end of {page.url}")
+
+
+@pytest.mark.parametrize("keyboard_portal", LANGUAGES, indirect=True)
+def test_every_tab_stop_shows_focus(chromium, keyboard_portal):
+    portal, lang = keyboard_portal
+    paths = [
+        "/consultant/",
+        portal.detail("undecided").removeprefix(portal.base),
+        "/consultant/admin/audit",
+        "/consultant/admin/accounts",
+    ]
+    with new_page(chromium) as page:
+        page.goto(portal.url(f"/consultant/login?lang={lang}"))
+        assert _unfocused_tab_stops(page) == []
+        _log_in_by_keyboard(page, portal, lang, "bram")
+        for path in paths:
+            page.goto(portal.url(path))
+            assert _unfocused_tab_stops(page) == [], path
+
+        page.goto(portal.url("/consultant/"))
+        page.keyboard.press("Tab")
+        assert focused(page, ".consultant-skip-link")
+        page.keyboard.press("Enter")
+        assert focused(page, "main"), describe_focus(page)
