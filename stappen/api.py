@@ -116,7 +116,7 @@ def _limit_body() -> None:
 
     length = request.content_length
     if length is not None and length > current_app.config["MAX_CONTENT_LENGTH"]:
-        log.warning("Rejected a %d-byte body to %s", length, request.path)
+        log.warning("Rejected a %d-byte body to %r", length, request.path)
         abort(
             413,
             description=f"the body has {length} bytes, more than the limit "

@@ -438,7 +438,7 @@ def _expire_if_overdue(db, session: dict, moment: datetime) -> dict:
 
 
 def _bad_request(reason: str) -> None:
-    log.warning("Rejected a request to %s: %s", request.path, reason)
+    log.warning("Rejected a request to %r: %s", request.path, reason)
     abort(400, description=reason)
 
 

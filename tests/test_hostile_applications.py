@@ -302,3 +302,27 @@ def test_decision_credential_id_taken_invalid(tmp_path, new_id, owner):
         f"{owner!r} issues a credential with id {new_id!r} too; give the decision "
         "credential its own id"
     )
+
+
+FORGED_LINE = "x%0AINFO stappen.sessions: Session forged: verified"
+
+
+@pytest.mark.parametrize(
+    ("path", "extra_bytes", "status"),
+    [
+        (f"/api/v1/{FORGED_LINE}", 1, 413),
+        (f"/consultant/applications/{FORGED_LINE}/decision", -1000, 400),
+    ],
+    ids=["body-too-large", "missing-csrf-token"],
+)
+def test_rejection_logs_escape_path(sqlite_applied, caplog, path, extra_bytes, status):
+    add_consultant(sqlite_applied.app, "anna", "utrecht")
+    login(sqlite_applied.client, "anna")
+    limit = sqlite_applied.app.config["MAX_CONTENT_LENGTH"]
+
+    response = sqlite_applied.client.post(path, data=b"x" * (limit + extra_bytes))
+
+    assert response.status_code == status
+    rejections = [r.getMessage() for r in caplog.records if "Rejected" in r.msg]
+    assert rejections, caplog.text
+    assert all("\n" not in message for message in rejections)

@@ -64,7 +64,7 @@ def check_csrf() -> None:
     """Reject an unsafe request of the blueprint without the right CSRF token."""
     if request.method in security.UNSAFE_METHODS and not security.csrf_is_valid():
         log.warning(
-            "Rejected a %s to %s without a valid CSRF token",
+            "Rejected a %s to %r without a valid CSRF token",
             request.method,
             request.path,
         )
