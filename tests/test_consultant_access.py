@@ -23,7 +23,7 @@ from stappen.consultant.review_texts import REVIEW_TEXTS
 from stappen.consultant.settings import EXTENSION_KEY, settings
 from stappen.consultant.texts import TEXTS
 from stappen.review import decide
-from tests.apiharness import serve
+from tests.apiharness import make_api, serve
 from tests.browser import new_page
 from tests.consultants import PASSWORD, add_consultant
 from tests.inspection import (
@@ -49,7 +49,7 @@ TEXT = {
 UNINSPECTED_ENDPOINTS = {"consultant.asset", "consultant.evidence"}
 """GET routes that send no HTML page: the CSS and script files, the JSON export."""
 OTHER_SCHEME = "Testregeling"
-"""A second scheme, so that a filter on it and a status can match nothing."""
+"""The revoked application's scheme: with the status granted it matches nothing."""
 LOGIN_ATTEMPTS = 1000
 """The login attempts per address that the walk may make (the default is 10)."""
 
@@ -59,7 +59,7 @@ TAMPERED_DATA = '{"edited":true}'
 
 @dataclasses.dataclass
 class Portal:
-    """The served API app with four applications and four utrecht accounts."""
+    """A served API app, its base URL and the ids of its applications."""
 
     setup: object
     base: str
@@ -318,6 +318,28 @@ def test_every_page_passes_inspection(chromium, portal):
     for lang in LANGUAGES:
         seen = {endpoint for endpoint, seen_lang in portal.visited if seen_lang == lang}
         assert pages - UNINSPECTED_ENDPOINTS - seen == set(), lang
+
+
+def test_rate_limited_login_passes_inspection(chromium, tmp_path):
+    api = make_api(tmp_path, CONSULTANT_LOGIN_ATTEMPTS=1)
+    add_consultant(api.app, "anna", "utrecht")
+    inspector = Inspector()
+    with serve(api.app) as base:
+        portal = Portal(api, base, {})
+        for lang in LANGUAGES:
+            with new_page(chromium, bypass_csp=True) as page:
+                walk = Walk(portal, inspector, page, lang)
+                walk.goto(f"/consultant/login?lang={lang}")
+                limited = walk.text["error_rate_limited"].split("{")[0]
+                # The one attempt allowed goes to the first language's walk.
+                for _ in range(2):
+                    walk.submit_login("anna", "wrong password")
+                    if limited in page.inner_text("main"):
+                        break
+                walk.look("login, rate-limited", limited)
+
+    assert inspector.looked == ["nl: login, rate-limited", "en: login, rate-limited"]
+    assert inspector.problems == {}
 
 
 # Keyboard only
