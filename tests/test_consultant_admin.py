@@ -12,7 +12,7 @@ import pytest
 
 from stappen import apiconfig, audit, storage
 from stappen.audit.checkpoints import read_checkpoints
-from stappen.consultant import admin_views, security
+from stappen.consultant import security
 from stappen.consultant.admin_texts import ADMIN_TEXTS
 from stappen.consultant.texts import TEXTS
 from tests.apiharness import make_api, serve
@@ -418,10 +418,10 @@ def test_audit_page_names_deleted_event(sqlite_api):
 
 
 def test_snapshot_hides_later_appends(api):
-    """The audit page's reads do not see an event appended while they run."""
+    """The reads of a verify do not see an event appended while they run."""
     store = storage.request_store
     with api.app.app_context(), store().connection() as reader:
-        with admin_views._read_snapshot(reader):
+        with audit.read_snapshot(reader):
             first = len(audit.read_events(reader))
             with store().connection() as writer:
                 audit.append(writer, "test.appended", actor="system")

@@ -44,7 +44,7 @@ from stappen.audit.chain import (
 )
 from stappen.audit.chain import record as append
 from stappen.audit.checkpoints import CheckpointPolicy, sign_head, write_checkpoint
-from stappen.audit.verify import VerifyReport, verify_trail
+from stappen.audit.verify import VerifyReport, read_snapshot, verify_trail
 from stappen.storage.base import ConnectionBase
 
 __all__ = [
@@ -57,6 +57,7 @@ __all__ = [
     "init_app",
     "read_events",
     "read_personal",
+    "read_snapshot",
     "record",
     "session_subject",
     "sign_head",

@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from stappen import apiconfig, keys, storage
 from stappen.audit.chain import erase_personal
 from stappen.audit.checkpoints import sign_head
-from stappen.audit.verify import verify_trail
+from stappen.audit.verify import read_snapshot, verify_trail
 
 
 @click.group("audit")
@@ -31,7 +31,7 @@ def audit_command() -> None:
 def verify_command(from_seq: int) -> None:
     """Check the hash chain and the checkpoints; exit 1 on any problem."""
     trusted = _audit_keys()
-    with _store().connection() as db:
+    with _store().connection() as db, read_snapshot(db):
         report = verify_trail(db, trusted, from_seq)
 
     lines = report.lines()

@@ -11,7 +11,9 @@ hashes.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from joserfc.jwk import Key
@@ -67,6 +69,31 @@ def verify_trail(
             checkpoint, by_seq.get(checkpoint["seq"]), trusted_keys, report
         )
     return report
+
+
+@contextlib.contextmanager
+def read_snapshot(db: ConnectionBase) -> Iterator[None]:
+    """Run the reads inside in one read-only snapshot of the database.
+
+    Wrap verify_trail in it while the API may be appending events:
+    verify_trail reads the events, the chain head and the checkpoints in
+    separate queries. Without one snapshot, an event appended between them
+    would show as a deleted event. SQLite in WAL mode fixes a deferred
+    transaction's snapshot at its first read and lets writers go on, and
+    PostgreSQL does so with REPEATABLE READ.
+    """
+    raw = db.raw
+    if db.backend.name == "postgresql":
+        with raw.transaction():
+            raw.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield
+        return
+
+    raw.execute("BEGIN DEFERRED")
+    try:
+        yield
+    finally:
+        raw.execute("COMMIT")
 
 
 def _anchor(db: ConnectionBase, from_seq: int) -> AuditEvent | None:

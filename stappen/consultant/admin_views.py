@@ -10,9 +10,7 @@ account id as the actor.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 from flask import current_app, redirect, render_template, request, url_for
@@ -80,7 +78,7 @@ def audit_page() -> str:
     trusted, key_error = _audit_keys(app)
     if key_error is not None:
         log.warning("Verifying the audit trail without a trusted key: %s", key_error)
-    with _read_snapshot(db):
+    with audit.read_snapshot(db):
         report = audit.verify_trail(db, trusted)
         newest_event = _newest(db, "audit_events")
         newest_checkpoint = _newest(db, "audit_checkpoints")
@@ -137,30 +135,6 @@ def _audit_keys(app) -> tuple[list, str | None]:
         return audit.audit_keys(app), None
     except (apiconfig.ApiConfigError, keys.KeyFileError) as error:
         return [], str(error)
-
-
-@contextlib.contextmanager
-def _read_snapshot(db: ConnectionBase) -> Iterator[None]:
-    """Run the reads inside in one read-only snapshot of the database.
-
-    verify_trail reads the events, the chain head and the checkpoints in
-    separate queries. Without one snapshot, an event appended between them
-    would show as a deleted event. SQLite in WAL mode fixes a deferred
-    transaction's snapshot at its first read and lets writers go on, and
-    PostgreSQL does so with REPEATABLE READ.
-    """
-    raw = db.raw
-    if db.backend.name == "postgresql":
-        with raw.transaction():
-            raw.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            yield
-        return
-
-    raw.execute("BEGIN DEFERRED")
-    try:
-        yield
-    finally:
-        raw.execute("COMMIT")
 
 
 def _newest(db: ConnectionBase, table: str) -> dict[str, Any] | None:
