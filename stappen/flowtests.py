@@ -11,6 +11,7 @@ import dataclasses
 import difflib
 import math
 from datetime import date
+from pathlib import Path
 
 from stappen import routing
 from stappen.checkstep import RESULT_VALUES
@@ -41,14 +42,20 @@ class Outcome:
     flow: str
     test: FlowTest
     failure: str | None
+    file: Path | None = None
+    """The tests file the test was read from, to name it in a failure."""
 
     @property
     def passed(self) -> bool:
         return self.failure is None
 
     def __str__(self) -> str:
-        verdict = "ok" if self.passed else f"FAILED: {self.failure}"
-        return f"{self.flow}: {self.test.name}: {verdict}"
+        if self.passed:
+            return f"{self.flow}: {self.test.name}: ok"
+        where = ""
+        if self.file is not None and self.test.line is not None:
+            where = f"{self.file}:{self.test.line}: "
+        return f"{where}{self.flow}: {self.test.name}: FAILED: {self.failure}"
 
 
 def load_tests(flow: Flow, problems: Problems) -> list[FlowTest]:
@@ -133,7 +140,9 @@ def check_tests_file(flow: Flow, problems: Problems) -> None:
 
 
 def run_tests(flow: Flow, tests: list[FlowTest]) -> list[Outcome]:
-    return [Outcome(flow.id, test, _failure(flow, test)) for test in tests]
+    """Run each test against the flow's routing and return their outcomes."""
+    file = flow.folder / TESTS_FILE
+    return [Outcome(flow.id, test, _failure(flow, test), file) for test in tests]
 
 
 def _failure(flow: Flow, test: FlowTest) -> str | None:
@@ -148,7 +157,11 @@ def _failure(flow: Flow, test: FlowTest) -> str | None:
         end = result.path[-1] if result.path else None
         if not result.complete or end != test.outcome:
             where = "ends in" if result.complete else "stops at"
-            return f"expected outcome {test.outcome!r}, but the path {where} {end!r}"
+            walked = " → ".join(result.path)
+            return (
+                f"expected outcome {test.outcome!r}, but the path {where} {end!r} "
+                f"({walked})"
+            )
     return None
 
 

@@ -40,8 +40,17 @@ def test_wrong_outcome_fails():
     )
     (outcome,) = flowtests.run_tests(flow, [wrong])
     assert outcome.failure == (
-        "expected outcome 'geen-recht', but the path ends in 'andere-gemeente'"
+        "expected outcome 'geen-recht', but the path ends in 'andere-gemeente' "
+        "(welkom → woonplaats → andere-gemeente)"
     )
+
+
+def test_failure_names_file_and_line():
+    flow, _, _ = _load(FIXTURE_STEPS / "demo")
+    wrong = flowtests.FlowTest("wrong", 7, {"woonplaats": "elders"}, outcome="klaar")
+    (outcome,) = flowtests.run_tests(flow, [wrong])
+    tests_file = FIXTURE_STEPS / "demo" / "tests.yaml"
+    assert str(outcome).startswith(f"{tests_file}:7: demo: wrong: FAILED: ")
 
 
 def test_wrong_next_fails():
@@ -63,7 +72,8 @@ def test_missing_answer_stops_walk():
     )
     (outcome,) = flowtests.run_tests(flow, [case])
     assert outcome.failure == (
-        "expected outcome 'geen-recht', but the path stops at 'inkomen'"
+        "expected outcome 'geen-recht', but the path stops at 'inkomen' "
+        "(welkom → woonplaats → inkomen)"
     )
 
 
