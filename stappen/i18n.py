@@ -91,7 +91,9 @@ MESSAGES = {
         ),
         "check_amount": "Bedrag: {amount}",
         "check_trial_no_voucher": (
-            "Dit is een schatting, geen besluit. U krijgt hiermee geen voucher. "
+            "Dit is een schatting, geen besluit. U krijgt hiermee geen voucher."
+        ),
+        "check_trial_wallet_later": (
             "Wilt u de regeling aanvragen? Dan rekenen wij opnieuw met de "
             "gegevens uit uw wallet."
         ),
@@ -334,9 +336,11 @@ MESSAGES = {
         "check_trial_not_eligible": "You are probably not entitled to this scheme",
         "check_amount": "Amount: {amount}",
         "check_trial_no_voucher": (
-            "This is an estimate, not a decision. It gives you no voucher. Want "
-            "to apply for the scheme? Then we calculate again with the data in "
-            "your wallet."
+            "This is an estimate, not a decision. It gives you no voucher."
+        ),
+        "check_trial_wallet_later": (
+            "Want to apply for the scheme? Then we calculate again with the data "
+            "in your wallet."
         ),
         "check_voucher_heading": "Collect your voucher",
         "check_voucher_intro": (

@@ -315,10 +315,20 @@ def _check_context(page: Page) -> dict:
     answers = [source.answer for source in settings.inputs if source.answer]
     return {
         "check_trial": settings.trial,
+        "check_wallet_later": settings.trial and _has_wallet_check(page.flow),
         "check_wallet_step": wallet_step,
         "check_inputs": json.dumps(answers),
         "check_back_path": back or flow_path(page.flow, page.lang),
     }
+
+
+def _has_wallet_check(flow) -> bool:
+    """Tell whether a check step of ``flow`` reads data shared from a wallet."""
+    return any(
+        checkstep.read_settings(flow, step).wallet_step is not None
+        for step in flow.steps.values()
+        if step.kind == "check"
+    )
 
 
 def _application_context(page: Page) -> dict:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from stappen import cli
+from stappen.building import build
 from tests.conftest import PROJECT
 
 PAGE = PROJECT / "docs" / "first-check-step.md"
@@ -96,3 +97,20 @@ def test_example_mistake_report(tmp_path, capsys, file, written, mistake, report
     status = cli.main(["validate", str(steps)])
     assert report in capsys.readouterr().err
     assert status == 1
+
+
+@pytest.mark.parametrize(
+    ("flow", "promised"),
+    [("kwijtschelding", False), ("vil", True)],
+    ids=["trial-only", "wallet-check-later"],
+)
+def test_trial_promises_wallet_only_when_flow_has_one(tmp_path, flow, promised):
+    steps = PROJECT / "steps" if flow == "vil" else _write_example(tmp_path)
+    site = tmp_path / "site"
+    build(steps, site, api_url="http://127.0.0.1:5000", workers=1)
+
+    page = (site / "nl" / flow / "proefberekening" / "index.html").read_text()
+
+    paragraph = '<p class="utrecht-paragraph">{}'
+    assert paragraph.format("Dit is een schatting, geen besluit.") in page
+    assert (paragraph.format("Wilt u de regeling aanvragen?") in page) is promised
