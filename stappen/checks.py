@@ -491,7 +491,9 @@ def _check_conditions(flow: Flow, problems: Problems) -> None:
     }
     for step in flow.steps.values():
         if step.kind == "check":
-            types[step.id] = logic.AnswerType("choice", checkstep.RESULT_VALUES)
+            types[step.id] = logic.AnswerType(
+                "choice", checkstep.RESULT_VALUES, noun="check result"
+            )
     for step in flow.steps.values():
         if step.id not in asked:
             continue

@@ -116,6 +116,8 @@ class AnswerType:
 
     type: str
     options: tuple[str, ...] = ()
+    noun: str = "choice answer"
+    """What a message calls a choice value, such as "check result"."""
 
 
 class ExpressionError(ValueError):
@@ -915,14 +917,15 @@ def _date_problem(name: str, literal: Any) -> str:
 
 
 def _choice_problem(name: str, literal: Any, answer_type: AnswerType) -> str:
+    noun = answer_type.noun
     if answer_type.options:
         return (
-            f"compares choice answer {name!r} with {_show(literal)}, which is not "
+            f"compares {noun} {name!r} with {_show(literal)}, which is not "
             f"one of its options. Use one of: {_show_options(answer_type)}."
         )
     return (
-        f"compares choice answer {name!r} with {_show(literal)}, but a choice "
-        f"answer is an option value. Write the option value in quotes."
+        f"compares {noun} {name!r} with {_show(literal)}, but a {noun} "
+        f"is an option value. Write the option value in quotes."
     )
 
 

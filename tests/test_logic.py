@@ -179,6 +179,7 @@ TYPES = {
     "inkomen": AnswerType("amount"),
     "geboortedatum": AnswerType("date"),
     "naam": AnswerType("text"),
+    "toets": AnswerType("choice", ("eligible", "not-eligible"), noun="check result"),
 }
 
 VALID_EXPRESSIONS = [
@@ -350,6 +351,11 @@ CHECKS = {
         {"==": [{"var": "gemeente"}, "Utrecht"]},
         "compares choice answer 'gemeente' with \"Utrecht\", which is not one of "
         'its options. Use one of: "utrecht", "zeist".',
+    ),
+    "check result not a value": (
+        {"==": [{"var": "toets"}, "not_eligible"]},
+        "compares check result 'toets' with \"not_eligible\", which is not one of "
+        'its options. Use one of: "eligible", "not-eligible".',
     ),
     "choice without options": (
         {"!=": [{"var": "gemeente-vrij"}, 3]},
