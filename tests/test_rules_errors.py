@@ -257,3 +257,14 @@ def test_dutch_decimal_comma_suggests_number(tmp_path):
         " two tests, so this reads as '<= 1.4' or '= 00'; write the number"
         " without a thousands separator and with a dot for decimals (1400.00)"
     )
+
+
+def test_thousands_dots_suggest_number(tmp_path):
+    path = table(tmp_path, test="&lt;= 1.000.000")
+    error = load_error(path)
+    assert str(error) == (
+        f"{path}:15: decision 'iit', rule 'DecisionRule_1', input"
+        " 'inkomenPerMaand': cannot read '<= 1.000.000' (column 9): expected the"
+        " end of the text, found '.000': '1.000.000' has dots as thousands"
+        " separators; write it without them (1000000)"
+    )

@@ -107,7 +107,36 @@ class _Parser:
             before = self.tokens[self.index - 1]
             if before.kind == "name":
                 raise FeelNameError(f"{before.text} {token.text}", before.column)
+        grouped = self._grouped_number()
+        if grouped is not None:
+            raise FeelSyntaxError(
+                f"{expectation}, found {token.text!r}: {grouped!r} has dots as "
+                f"thousands separators; write it without them "
+                f"({grouped.replace('.', '')})",
+                token.column,
+            )
         raise FeelSyntaxError(f"{expectation}, found {token.text!r}", token.column)
+
+    def _grouped_number(self) -> str | None:
+        """Return a number written with Dutch thousands dots, such as 1.000.000.
+
+        The tokenizer reads '1.000.000' as the number 1.000 followed by
+        .000, so the parser fails at the second part.
+        """
+        if self.index == 0 or not self.current.text.startswith("."):
+            return None
+        first = self.tokens[self.index - 1]
+        if first.kind != "number" or "." not in first.text:
+            return None
+        text, end = first.text, first.column + len(first.text)
+        for token in self.tokens[self.index :]:
+            if token.kind != "number" or token.column != end:
+                break
+            if not token.text.startswith("."):
+                break
+            text += token.text
+            end += len(token.text)
+        return text
 
     # Expressions, from the loosest binding to the tightest
 
