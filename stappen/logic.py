@@ -117,7 +117,7 @@ class AnswerType:
     type: str
     options: tuple[str, ...] = ()
     noun: str = "choice answer"
-    """What a message calls a choice value, such as "check result"."""
+    """The name that error messages use for the value, such as "check result"."""
 
 
 class ExpressionError(ValueError):

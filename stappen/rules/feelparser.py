@@ -118,7 +118,7 @@ class _Parser:
         raise FeelSyntaxError(f"{expectation}, found {token.text!r}", token.column)
 
     def _grouped_number(self) -> str | None:
-        """Return a number written with Dutch thousands dots, such as 1.000.000.
+        """Return the number with thousands dots the parser stopped in, or None.
 
         The tokenizer reads '1.000.000' as the number 1.000 followed by
         .000, so the parser fails at the second part.
