@@ -131,7 +131,6 @@ def _trial_inputs(flow: Flow, settings: CheckSettings, body: dict) -> dict:
     answers = body.get("answers")
     if not isinstance(answers, dict):
         _reject(400, "answers must be a JSON object of question id to answer")
-    inputs = {}
     for source in settings.inputs:
         question = flow.steps[source.answer]
         if source.answer not in answers:
@@ -142,10 +141,7 @@ def _trial_inputs(flow: Flow, settings: CheckSettings, body: dict) -> dict:
         problem = answer_problem(question.answer, value, describe(None, (), value))
         if problem:
             _reject(400, f"answer {source.answer!r}: {problem}")
-        if source.values is not None:
-            value = source.values[checkstep.value_key(value)]
-        inputs[source.name] = value
-    return inputs
+    return checkstep.answer_inputs(settings, answers)
 
 
 def _presented_claims(flow, step, settings, body, moment) -> tuple[dict, dict]:

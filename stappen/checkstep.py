@@ -600,6 +600,20 @@ def value_key(answer) -> str:
     return answer if isinstance(answer, str) else repr(answer)
 
 
+def answer_inputs(settings: CheckSettings, answers: dict) -> dict:
+    """Return a trial check's DMN inputs from ``answers``, mapped by ``values``.
+
+    Raises KeyError for a missing answer: validate the answers first.
+    """
+    inputs = {}
+    for source in settings.inputs:
+        value = answers[source.answer]
+        if source.values is not None:
+            value = source.values[value_key(value)]
+        inputs[source.name] = value
+    return inputs
+
+
 def _kind_of(value) -> str:
     if isinstance(value, bool):
         return "boolean"

@@ -11,17 +11,20 @@ import dataclasses
 import difflib
 import math
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
-from stappen import routing
+from stappen import checkstep, routing, trials
 from stappen.checkstep import RESULT_VALUES
 from stappen.errors import Problems, with_article
 from stappen.flows import usable_file
 from stappen.model import Flow
+from stappen.rules import DmnError
 from stappen.yamlload import describe, load_yaml
 
 TESTS_FILE = "tests.yaml"
-CASE_FIELDS = {"name", "answers", "at", "next", "outcome", "path"}
+CASE_FIELDS = {"name", "answers", "at", "next", "outcome", "path", "checks"}
+CHECK_FIELDS = {"result", "amount"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,6 +36,8 @@ class FlowTest:
     next: str | None = None
     outcome: str | None = None
     path: tuple[str, ...] | None = None
+    checks: dict[str, dict] | None = None
+    """The expected ``result`` and ``amount`` per trial check step id."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -150,6 +155,10 @@ def _failure(flow: Flow, test: FlowTest) -> str | None:
         actual = routing.next_step(flow.steps[test.at], test.answers)
         if actual != test.next:
             return f"after {test.at!r} expected {test.next!r}, got {actual!r}"
+    for step_id, expected in (test.checks or {}).items():
+        failure = _check_failure(flow, flow.steps[step_id], test.answers, expected)
+        if failure:
+            return failure
     result = routing.walk(flow, test.answers)
     if test.path is not None and result.path != test.path:
         return f"expected path {' → '.join(test.path)}, got {' → '.join(result.path)}"
@@ -161,6 +170,26 @@ def _failure(flow: Flow, test: FlowTest) -> str | None:
             return (
                 f"expected outcome {test.outcome!r}, but the path {where} {end!r} "
                 f"({walked})"
+            )
+    return None
+
+
+def _check_failure(flow: Flow, step, answers: dict, expected: dict) -> str | None:
+    """Run trial check ``step`` and compare its result and amount."""
+    try:
+        outcome = trials.run_trial(flow, step, answers)
+    except DmnError as error:
+        return f"check {step.id!r} failed: {error.message}"
+    if "result" in expected and outcome["result"] != expected["result"]:
+        return (
+            f"check {step.id!r}: expected result {expected['result']!r}, got "
+            f"{outcome['result']!r} (rules {', '.join(outcome['matched_rules'])})"
+        )
+    if "amount" in expected:
+        amount = outcome["amount"]
+        if amount is None or Decimal(amount) != Decimal(str(expected["amount"])):
+            return (
+                f"check {step.id!r}: expected amount {expected['amount']}, got {amount}"
             )
     return None
 
@@ -178,6 +207,7 @@ def _read_case(flow, document, index, raw, problems) -> FlowTest | None:
     unknown = _check_case_fields(raw, report)
     answers = _read_answers(flow, raw.get("answers", {}), report)
     expected = _read_expectations(flow, raw, report, warn_empty=not unknown)
+    expected["checks"] = _read_checks(flow, raw.get("checks"), answers, report)
     if report.failed:
         return None
     return FlowTest(report.label, document.line(path), answers, **expected)
@@ -223,11 +253,84 @@ def _read_expectations(flow, raw: dict, report: _Reporter, *, warn_empty: bool):
             ("outcome",),
             f"step {outcome!r} is {with_article(end.kind)} step, not an outcome",
         )
-    if warn_empty and at is None and outcome is None and steps_path is None:
+    expects = at is not None or outcome is not None or steps_path is not None
+    if warn_empty and not expects and raw.get("checks") is None:
         report.error(
-            (), "the case expects nothing: add 'at' and 'next', 'outcome' or 'path'"
+            (),
+            "the case expects nothing: add 'at' and 'next', 'outcome', 'path' or "
+            "'checks'",
         )
     return {"at": at, "next": expected_next, "outcome": outcome, "path": steps_path}
+
+
+def _read_checks(flow, checks, answers: dict, report: _Reporter) -> dict | None:
+    """Read ``checks``: per trial check step, the expected result and amount."""
+    if checks is None:
+        return None
+    if not isinstance(checks, dict) or not checks:
+        got = report.describe(("checks",), checks)
+        report.error(
+            ("checks",),
+            "expected a mapping of check step id to {result, amount}, such as "
+            f"{{proefberekening: {{result: eligible, amount: 264}}}}, got {got}",
+        )
+        return None
+    read = {}
+    for step_id, expected in checks.items():
+        field = ("checks", step_id)
+        _check_step_ref(flow, step_id, field, report)
+        step = flow.steps.get(step_id) if isinstance(step_id, str) else None
+        if step is None or not _is_trial_step(flow, step, field, report):
+            continue
+        if _check_expectation(expected, field, report):
+            _check_inputs_answered(flow, step, answers, field, report)
+            read[step_id] = expected
+    return read
+
+
+def _is_trial_step(flow: Flow, step, field: tuple, report: _Reporter) -> bool:
+    if step.kind != "check":
+        report.error(field, f"step {step.id!r} is {with_article(step.kind)} step")
+        return False
+    if not trials.is_trial(flow, step):
+        report.error(
+            field,
+            f"check {step.id!r} reads wallet claims; a flow test can run only a "
+            "trial calculation, whose inputs are answers",
+        )
+        return False
+    return True
+
+
+def _check_expectation(expected, field: tuple, report: _Reporter) -> bool:
+    if not isinstance(expected, dict) or not expected:
+        got = report.describe(field, expected)
+        report.error(field, f"expected {{result: ..., amount: ...}}, got {got}")
+        return False
+    unknown = sorted(set(expected) - CHECK_FIELDS)
+    if unknown:
+        report.error(field, f"unknown field {unknown[0]!r}; expected result, amount")
+    result = expected.get("result", RESULT_VALUES[0])
+    if result not in RESULT_VALUES:
+        got = report.describe((*field, "result"), result)
+        choices = " or ".join(RESULT_VALUES)
+        report.error((*field, "result"), f"expected {choices}, got {got}")
+    amount = expected.get("amount", 0)
+    if not _is_number(amount):
+        got = report.describe((*field, "amount"), amount)
+        report.error((*field, "amount"), f"expected a number such as 264, got {got}")
+    return not report.failed
+
+
+def _check_inputs_answered(flow, step, answers: dict, field, report) -> None:
+    settings = checkstep.read_settings(flow, step)
+    missing = [s.answer for s in settings.inputs if s.answer not in answers]
+    if missing:
+        names = ", ".join(map(repr, missing))
+        report.error(
+            field,
+            f"check {step.id!r} needs the answers {names}; add them to 'answers'",
+        )
 
 
 def _read_path(flow, steps_path, report: _Reporter) -> tuple[str, ...] | None:

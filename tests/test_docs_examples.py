@@ -79,7 +79,7 @@ def test_example_validates(tmp_path, capsys):
 def test_example_flow_tests_pass(tmp_path, capsys):
     steps = _write_example(tmp_path)
     status = cli.main(["test", str(steps)])
-    assert capsys.readouterr().out.splitlines()[-1] == "4 passed, 0 failed"
+    assert capsys.readouterr().out.splitlines()[-1] == "5 passed, 0 failed"
     assert status == 0
 
 

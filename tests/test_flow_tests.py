@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -95,8 +96,8 @@ def test_tests_file_problems_reported(tmp_path):
     messages = [problem.message for problem in problems]
     assert tests == []
     assert (
-        "test 'Bad case': unknown field 'extra'; expected one of answers, at, name, "
-        "next, outcome, path" in messages
+        "test 'Bad case': unknown field 'extra'; expected one of answers, at, "
+        "checks, name, next, outcome, path" in messages
     )
     assert (
         "test 'Bad case': expected one of voorbeeld, elders, got 'amersfoort'"
@@ -184,3 +185,73 @@ def test_answer_typo_suggested(tmp_path):
         "field 'answers.woonplaatss': test 'Typo': 'woonplaatss' is not a question"
         " or check step of this flow; did you mean 'woonplaats'?"
     ]
+
+
+TRIAL_ANSWERS = (
+    "{woont-in-utrecht: true, ouder-dan-21: true, aow-leeftijd: false, "
+    "alleenstaand: true, kinderen-thuis: false, netto-inkomen: 1200, vermogen: 2500}"
+)
+
+
+def _vil_with_tests(tmp_path: Path, cases: str):
+    folder = tmp_path / "vil"
+    shutil.copytree(PROJECT / "steps" / "vil", folder)
+    (folder / "tests.yaml").write_text(f"tests:\n{cases}", encoding="utf-8")
+    return _load(folder)
+
+
+def test_trial_check_amount_compared(tmp_path):
+    flow, tests, problems = _vil_with_tests(
+        tmp_path,
+        f"  - name: Amount\n    answers: {TRIAL_ANSWERS}\n"
+        "    checks: {proefberekening: {result: eligible, amount: 300}}\n",
+    )
+    (outcome,) = flowtests.run_tests(flow, tests)
+    assert list(problems) == []
+    assert outcome.failure == "check 'proefberekening': expected amount 300, got 264"
+
+
+@pytest.mark.parametrize(
+    ("checks", "message"),
+    [
+        (
+            "{toets: {result: eligible}}",
+            "test 'Case': check 'toets' reads wallet claims; a flow test can run "
+            "only a trial calculation, whose inputs are answers",
+        ),
+        (
+            "{proefberekening: {result: yes}}",
+            "test 'Case': expected eligible or not-eligible, got yes (unquoted "
+            "yes/no/on/off/true/false are read as a boolean in YAML; put the text "
+            'in quotes: "yes")',
+        ),
+        (
+            "{proefberekening: {amount: veel}}",
+            "test 'Case': expected a number such as 264, got 'veel'",
+        ),
+        (
+            "{voucher: {result: eligible}}",
+            "test 'Case': step 'voucher' is a content step",
+        ),
+    ],
+    ids=["claim-check", "result-not-a-value", "amount-not-a-number", "not-a-check"],
+)
+def test_trial_check_expectation_problems(tmp_path, checks, message):
+    _, tests, problems = _vil_with_tests(
+        tmp_path,
+        f"  - name: Case\n    answers: {TRIAL_ANSWERS}\n    checks: {checks}\n",
+    )
+    assert tests == []
+    assert [problem.message for problem in problems] == [message]
+
+
+def test_trial_check_needs_its_answers(tmp_path):
+    _, tests, problems = _vil_with_tests(
+        tmp_path,
+        "  - name: Case\n    answers: {netto-inkomen: 1200}\n"
+        "    checks: {proefberekening: {result: eligible}}\n",
+    )
+    (message,) = [problem.message for problem in problems]
+    assert tests == []
+    assert message.startswith("test 'Case': check 'proefberekening' needs the answers")
+    assert "'vermogen'" in message
