@@ -64,6 +64,7 @@ MESSAGES = {
         "wallet_status_submitted": (
             "Uw gegevens zijn ontvangen. Ze worden gecontroleerd."
         ),
+        "wallet_status_issue_submitted": "Uw wallet-app haalt de gegevens op.",
         "wallet_status_verified": "Gelukt: uw gegevens zijn gecontroleerd.",
         "wallet_status_issued": "Gelukt: de gegevens staan in uw wallet-app.",
         "wallet_status_failed": (
@@ -315,6 +316,7 @@ MESSAGES = {
             "Your wallet app has the request. Confirm it in the app."
         ),
         "wallet_status_submitted": "Your data has arrived. It is being checked.",
+        "wallet_status_issue_submitted": "Your wallet app is collecting the data.",
         "wallet_status_verified": "Done: your data has been checked.",
         "wallet_status_issued": "Done: the data is in your wallet app.",
         "wallet_status_failed": (

@@ -20,6 +20,16 @@ function setHidden(root, name, hidden) {
   if (element) element.hidden = hidden;
 }
 
+// Move the focus to ``target`` when the focused element is hidden now, as
+// the button that a keyboard user just pressed hides itself. Without this
+// the focus falls back to the page's body, and Enter does nothing.
+function moveLostFocus(target) {
+  const active = document.activeElement;
+  const lost =
+    !active || active === document.body || active.closest("[hidden]") !== null;
+  if (lost && target) target.focus();
+}
+
 function presentationKey(flowId, stepId) {
   return `stappen:${flowId}:presentation:${stepId}`;
 }
@@ -52,8 +62,13 @@ function sessionsUrl(root, suffix = "") {
   return `${root.dataset.api.replace(/\/$/, "")}/api/v1/wallet-sessions${suffix}`;
 }
 
+// A section with data-purpose="issue" shows the issuing words where they
+// differ. In "submitted", for example, the wallet app is still collecting.
 export function showStatus(root, messages, status) {
-  const text = messages.ui[`wallet_status_${status}`];
+  const { purpose } = root.dataset;
+  const text =
+    (purpose && messages.ui[`wallet_status_${purpose}_${status}`]) ||
+    messages.ui[`wallet_status_${status}`];
   if (text) part(root, "status").textContent = text;
 }
 
@@ -85,6 +100,7 @@ export function showCode(root, session) {
   setHidden(root, "cancel-row", false);
   setHidden(root, "again", true);
   setHidden(root, "start", true);
+  moveLostFocus(part(root, "qr"));
 }
 
 export function endSession(root, messages, status) {
@@ -95,7 +111,11 @@ export function endSession(root, messages, status) {
   const succeeded = SUCCESS_STATES.includes(status);
   setHidden(root, "done", !succeeded);
   setHidden(root, "again", succeeded);
-  if (succeeded) part(root, "done").querySelector("a").focus();
+  if (succeeded) {
+    part(root, "done").querySelector("a").focus();
+  } else {
+    moveLostFocus(part(root, "new"));
+  }
 }
 
 const wait = (ms) => new Promise((resolve) => window.setTimeout(resolve, ms));
