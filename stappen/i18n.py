@@ -54,8 +54,15 @@ MESSAGES = {
         "wallet_no_camera_title": "Kunt u de QR-code niet scannen?",
         "wallet_no_camera_body": (
             "Gebruikt u deze website op de telefoon met uw wallet-app? Kies dan "
-            "‘Open de wallet-app op deze telefoon’. Lukt dat ook niet, bel dan "
-            "{organisation} op 14 030; een medewerker helpt u verder."
+            "‘Open de wallet-app op deze telefoon’."
+        ),
+        "wallet_no_camera_call": (
+            "Lukt dat ook niet, bel dan {organisation} op {phone}. Een medewerker "
+            "helpt u verder."
+        ),
+        "wallet_no_camera_contact": (
+            "Lukt dat ook niet, neem dan contact op met {organisation}. Een "
+            "medewerker helpt u verder."
         ),
         "wallet_status_created": "Wacht op uw wallet-app.",
         "wallet_status_request_retrieved": (
@@ -308,8 +315,15 @@ MESSAGES = {
         "wallet_no_camera_title": "Cannot scan the QR code?",
         "wallet_no_camera_body": (
             "Are you using this website on the phone with your wallet app? Then "
-            "choose ‘Open the wallet app on this phone’. If that does not work "
-            "either, call {organisation} on 14 030; someone will help you."
+            "choose ‘Open the wallet app on this phone’."
+        ),
+        "wallet_no_camera_call": (
+            "If that does not work either, call {organisation} on {phone}. "
+            "Someone will help you."
+        ),
+        "wallet_no_camera_contact": (
+            "If that does not work either, contact {organisation}. Someone will "
+            "help you."
         ),
         "wallet_status_created": "Waiting for your wallet app.",
         "wallet_status_request_retrieved": (

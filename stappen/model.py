@@ -80,6 +80,8 @@ class Step:
 class Organisation:
     name: Texts
     url: str | None = None
+    phone: str | None = None
+    """The number citizens call for help, as it is written, such as "14 030"."""
 
 
 @dataclasses.dataclass(eq=False)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from stappen import cli
+from tests.conftest import PROJECT
 
 
 def _override(steps: Path, name: str, source: str) -> Path:
@@ -162,3 +164,28 @@ def test_comment_opener_in_text_keeps_scripts(steps_copy, capsys):
     page = Path("site/nl/demo/controleren/index.html").read_text(encoding="utf-8")
     assert "<!--<script>" not in page
     assert page.count("</script>") == page.count("<script")
+
+
+def _wallet_help(site: Path) -> str:
+    page = (site / "nl" / "vil" / "gegevens-delen" / "index.html").read_text()
+    start = page.index('<details class="stappen-wallet__help">')
+    return page[start : page.index("</details>", start)]
+
+
+def test_wallet_help_names_phone_or_contact(tmp_path):
+    steps = tmp_path / "steps"
+    shutil.copytree(PROJECT / "steps" / "vil", steps / "vil")
+    api = ["--api-url", "http://127.0.0.1:5000"]
+    cli.main(["build", "--steps", str(steps), "--out", str(tmp_path / "a"), *api])
+    flow = steps / "vil" / "flow.yaml"
+    flow.write_text(flow.read_text().replace('  phone: "14 030"\n', ""))
+    cli.main(["build", "--steps", str(steps), "--out", str(tmp_path / "b"), *api])
+
+    with_phone, without_phone = (
+        _wallet_help(tmp_path / "a"),
+        _wallet_help(tmp_path / "b"),
+    )
+
+    assert "bel dan Gemeente Utrecht op 14 030." in with_phone
+    assert "neem dan contact op met Gemeente Utrecht." in without_phone
+    assert "14 030" not in without_phone

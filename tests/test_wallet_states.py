@@ -345,9 +345,10 @@ def test_scan_alternative_by_keyboard(chromium, portal, lang, step):
 
     assert summary == texts["wallet_no_camera_title"]
     assert opened
-    assert body == texts["wallet_no_camera_body"].format(
-        organisation=_organisation(lang)
+    call = texts["wallet_no_camera_call"].format(
+        organisation=_organisation(lang), phone="14 030"
     )
+    assert body == f"{texts['wallet_no_camera_body']} {call}"
     assert texts["wallet_open_app"] in body
     assert link_text == texts["wallet_open_app"]
     assert link_href == wallet_url
