@@ -255,3 +255,27 @@ def test_trial_check_needs_its_answers(tmp_path):
     assert tests == []
     assert message.startswith("test 'Case': check 'proefberekening' needs the answers")
     assert "'vermogen'" in message
+
+
+def test_checks_on_broken_check_skipped(tmp_path):
+    cases = (
+        f"  - name: Case\n    answers: {TRIAL_ANSWERS}\n"
+        "    checks: {proefberekening: {result: eligible}}\n"
+    )
+    folder = tmp_path / "vil"
+    shutil.copytree(PROJECT / "steps" / "vil", folder)
+    (folder / "tests.yaml").write_text(f"tests:\n{cases}", encoding="utf-8")
+    flow_file = folder / "flow.yaml"
+    text = flow_file.read_text(encoding="utf-8")
+    broken = text.replace(
+        "decision: Individuele inkomenstoeslag", "decision: Onbekend", 1
+    )
+    assert broken != text
+    flow_file.write_text(broken, encoding="utf-8")
+
+    problems = Problems()
+    flow = load_flow(folder, problems)
+    tests = flowtests.load_tests(flow, problems)
+
+    assert tests == []
+    assert not any("test 'Case'" in problem.message for problem in problems)
