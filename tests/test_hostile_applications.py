@@ -292,13 +292,14 @@ def test_decision_credential_id_taken_invalid(tmp_path, new_id, owner):
     text = flow_file.read_text(encoding="utf-8")
     assert text.count("id: besluit-iit") == 1
     flow_file.write_text(text.replace("id: besluit-iit", f"id: {new_id}"), "utf-8")
+    line = text[: text.index("id: besluit-iit")].count("\n") + 1
 
     with pytest.raises(InvalidFlows) as raised:
         validate(steps)
 
     [problem] = raised.value.problems.errors
     assert str(problem) == (
-        f"{flow_file}:849: step 'besluit', field 'settings.credential.id': step "
+        f"{flow_file}:{line}: step 'besluit', field 'settings.credential.id': step "
         f"{owner!r} issues a credential with id {new_id!r} too; give the decision "
         "credential its own id"
     )
