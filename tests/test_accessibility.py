@@ -13,11 +13,10 @@ import pytest
 from stappen.building import build
 from tests.browser import new_page, wait_until_ready
 from tests.conftest import PROJECT
+from tests.inspection import AXE, axe_violations
 from tests.sitecrawl import crawl, serve_site
 
-AXE = PROJECT / "node_modules" / "axe-core" / "axe.min.js"
 PREFIX = "/portaal/"
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 pytestmark = pytest.mark.browser
 
@@ -32,19 +31,6 @@ def shipped_site_url(tmp_path_factory):
         yield base + PREFIX
 
 
-def _violations(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})",
-        WCAG_TAGS,
-    )
-    return [
-        f"{violation['id']}: {violation['help']} "
-        f"({', '.join(str(node['target']) for node in violation['nodes'][:3])})"
-        for violation in result["violations"]
-    ]
-
-
 def _html_pages(site_url: str) -> list[str]:
     seen, problems = crawl(site_url.split(PREFIX)[0], site_url)
     assert problems == []
@@ -57,7 +43,7 @@ def test_every_shipped_page_passes_axe(chromium, shipped_site_url):
         for url in _html_pages(shipped_site_url):
             page.goto(url)
             wait_until_ready(page)
-            violations = _violations(page)
+            violations = axe_violations(page)
             if violations:
                 found[url.removeprefix(shipped_site_url)] = violations
     assert found == {}
@@ -77,7 +63,7 @@ def test_error_state_passes_axe(chromium, fixture_site_url, lang):
         page.fill("input[name=answer]", "1,533")
         page.click("button[type=submit]")
         page.wait_for_selector("[data-stappen-error-summary]:not([hidden])")
-        assert _violations(page) == []
+        assert axe_violations(page) == []
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
@@ -92,4 +78,4 @@ def test_filled_summary_passes_axe(chromium, fixture_site_url, lang):
         page.goto(f"{fixture_site_url}{lang}/demo/controleren/")
         wait_until_ready(page)
         assert page.locator("[data-stappen-summary] dt").count() == 3
-        assert _violations(page) == []
+        assert axe_violations(page) == []

@@ -22,7 +22,7 @@ from stappen.wallet.store import Wallet
 from tests.browser import new_page, wait_until_ready
 from tests.conftest import PROJECT
 from tests.consultants import add_consultant
-from tests.test_accessibility import AXE, _violations
+from tests.inspection import AXE, axe_violations
 from tests.test_application_page import REFERENCE, _collect_voucher
 from tests.test_check_page import _text
 from tests.test_consultant_page import _log_in
@@ -78,7 +78,7 @@ def _apply(page, journey, holder) -> str:
         "Uw aanvraag is ontvangen"
     )
     assert page.is_hidden("[data-stappen-application-differs]")
-    assert _violations(page) == []
+    assert axe_violations(page) == []
     return _text(page, "[data-stappen-application-reference]")
 
 
@@ -91,7 +91,7 @@ def _open_pending_decision(page) -> None:
     assert page.url.endswith("/nl/vil/besluit/")
     assert page.is_hidden("[data-stappen-decision-offer]")
     assert _text(page, "[data-stappen-decision-status]").startswith("Nog geen besluit.")
-    assert _violations(page) == []
+    assert axe_violations(page) == []
 
 
 def _review_and_grant(chromium, base: str, reference: str) -> None:
@@ -106,7 +106,7 @@ def _review_and_grant(chromium, base: str, reference: str) -> None:
         assert _text(page, "#summary-title + p") == "✓ Alle controles geslaagd"
         _assert_checks_passed(page)
         _assert_outcome_equal(page)
-        assert _violations(page) == []
+        assert axe_violations(page) == []
 
         page.check("#outcome-granted")
         page.fill("#motivation", MOTIVATION)
@@ -116,7 +116,7 @@ def _review_and_grant(chromium, base: str, reference: str) -> None:
 
         assert _text(page, "#notice") == "Het besluit is opgeslagen."
         assert "Toegekend" in _text(page, ".review-decision")
-        assert _violations(page) == []
+        assert axe_violations(page) == []
 
 
 def _assert_checks_passed(page) -> None:
@@ -153,18 +153,18 @@ def _take_decision(page, journey, holder) -> None:
     assert _text(page, "[data-stappen-decision-amount]") == "Bedrag: € 264"
     assert _text(page, "[data-stappen-decision-motivation]") == MOTIVATION
     assert page.is_hidden("[data-stappen-decision-objection]")
-    assert _violations(page) == []
+    assert axe_violations(page) == []
 
     page.click("[data-stappen-decision-collect]")
     page.wait_for_selector("[data-stappen-wallet-qr]:not([hidden]) svg")
-    assert _violations(page) == []
+    assert axe_violations(page) == []
     received = holder.receive(page.get_attribute("[data-stappen-wallet-link]", "href"))
     _wait_for_status(page, journey, "het besluit staat in uw wallet-app")
 
     assert len(received) == 1
     assert page.get_attribute("[data-stappen-wallet-done] a", "href") == "../klaar/"
     assert page.evaluate("document.activeElement.textContent") == "Volgende"
-    assert _violations(page) == []
+    assert axe_violations(page) == []
 
 
 def _wait_for_heading(page, text: str) -> None:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.browser import new_page, wait_until_ready
-from tests.test_accessibility import _violations
+from tests.inspection import axe_violations
 from tests.test_check_page import _open_check, _text, _wallet_code
 from tests.test_wallet_page import _holder, _wait_for_status, portal
 
@@ -83,7 +83,7 @@ def test_wallet_redeems_voucher_on_page(chromium, in_period, lang):
         stored = json.loads(
             page.evaluate(f"localStorage.getItem('{APPLICATION_KEY}')") or "{}"
         )
-        violations = _violations(page)
+        violations = axe_violations(page)
     assert request_url.startswith("openid4vp://")
     assert (heading, reopen_text) == EXPECTED[lang]
     assert focused == "application-heading"
@@ -109,7 +109,7 @@ def test_second_redeem_says_used_before(chromium, in_period):
         heading = _text(page, "[data-stappen-application-heading]")
         error = _text(page, "[data-stappen-application-error-text]")
         next_hidden = page.is_hidden("[data-stappen-wallet-done]")
-        violations = _violations(page)
+        violations = axe_violations(page)
     assert heading == "Dit is niet gelukt"
     assert error.startswith("Met deze voucher is al een aanvraag gedaan.")
     assert next_hidden
@@ -128,7 +128,7 @@ def test_stored_application_shown_again(chromium, in_period):
         reference = _text(page, "[data-stappen-application-reference]")
         start_hidden = page.is_hidden("[data-stappen-wallet-start]")
         width = page.evaluate("document.documentElement.scrollWidth")
-        violations = _violations(page)
+        violations = axe_violations(page)
     assert heading == "U heeft deze aanvraag al gedaan"
     assert reference == "VIL-0000ABCD"
     assert start_hidden

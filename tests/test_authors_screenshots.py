@@ -13,8 +13,8 @@ from PIL import Image
 from stappen import cli
 from stappen.building import SiteBuilder
 from tests.browser import new_page
+from tests.inspection import AXE, axe_violations
 from tests.sitecrawl import serve_site
-from tests.test_accessibility import AXE, _violations
 
 AUTHORS_PAGE = Path("site/authors/demo/index.html")
 SITE_SHOTS = Path("site/authors/demo/screenshots")
@@ -254,7 +254,7 @@ def test_overview_in_browser_accessible(steps_copy, chromium, capsys):
         page.goto(base + "/demo/authors/demo/")
         graph = page.locator(".stappen-authors-shots__graph").bounding_box()
         shots = page.locator(".stappen-authors-shots__list").bounding_box()
-        violations = _violations(page)
+        violations = axe_violations(page)
         page.set_viewport_size({"width": 320, "height": 640})
         width = page.evaluate("document.documentElement.scrollWidth")
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.browser import new_page, wait_until_ready
-from tests.test_accessibility import _violations
+from tests.inspection import axe_violations
 from tests.test_wallet_page import _holder, _wait_for_status, portal
 
 pytestmark = pytest.mark.browser
@@ -98,7 +98,7 @@ def test_eligible_persona_collects_voucher(chromium, in_period):
             "[data-stappen-check-voucher] [data-stappen-wallet-link]", "href"
         )
         next_hidden = page.is_hidden("[data-stappen-check-voucher] [data-stappen-next]")
-        violations = _violations(page)
+        violations = axe_violations(page)
 
         received = holder.receive(voucher_url)
         _wait_for_status(page, in_period, "de voucher staat in uw wallet-app")
@@ -126,7 +126,7 @@ def test_ineligible_persona_sees_reason(chromium, in_period):
         amount_hidden = page.is_hidden("[data-stappen-check-amount]")
         voucher_hidden = page.is_hidden("[data-stappen-check-voucher]")
         next_href = page.get_attribute("[data-stappen-check-next] a", "href")
-        violations = _violations(page)
+        violations = axe_violations(page)
     assert heading == "U heeft geen recht op deze regeling"
     assert "Daarom krijgt u geen toeslag." in outcome
     assert amount_hidden
@@ -153,7 +153,7 @@ def test_reused_presentation_asks_to_share_again(chromium, in_period):
         back = page.get_attribute("[data-stappen-check-back] a", "href")
         next_hidden = page.is_hidden("[data-stappen-check-next]")
         answers = _stored_answers(page)
-        violations = _violations(page)
+        violations = axe_violations(page)
     assert len(presentation) == 43
     assert stored is None
     assert first == "U heeft geen recht op deze regeling"
@@ -170,7 +170,7 @@ def test_check_without_shared_data_explains(chromium, in_period):
         _open_check(page, in_period, "toets", lang="en")
         heading = _text(page, "[data-stappen-check-heading]")
         error = _text(page, "[data-stappen-check-error-text]")
-        violations = _violations(page)
+        violations = axe_violations(page)
     assert heading == "This did not work"
     assert error.startswith("We have no shared data from you.")
     assert violations == []
@@ -188,7 +188,7 @@ def test_trial_shows_estimate(chromium, in_period, lang):
         notice = _text(page, "[data-stappen-check-trial]")
         next_href = page.get_attribute("[data-stappen-check-next] a", "href")
         answers = _stored_answers(page)
-        violations = _violations(page)
+        violations = axe_violations(page)
     expected = {
         "nl": ("U heeft waarschijnlijk recht op deze regeling", "Bedrag: € 264"),
         "en": ("You are probably entitled to this scheme", "Amount: €264"),

@@ -18,7 +18,7 @@ from stappen.consultant.texts import TEXTS
 from tests.apiharness import make_api, serve
 from tests.browser import new_page
 from tests.consultants import PASSWORD, add_consultant, login
-from tests.test_accessibility import AXE, _violations
+from tests.inspection import AXE, axe_violations
 from tests.test_consultant_auth import (
     is_login_redirect,
     portal_rules,
@@ -537,22 +537,22 @@ def test_admin_pages_pass_axe(chromium, served):
         page.click(f"text={NL['nav_audit']}")
         page.wait_for_url(served + AUDIT)
         assert NL["no_problems"] in page.inner_text("main")
-        assert _violations(page) == []
+        assert axe_violations(page) == []
 
         page.click(f"text={NL['sign_button']}")
         page.wait_for_selector("#notice")
-        assert _violations(page) == []
+        assert axe_violations(page) == []
 
         page.click(f"nav >> text={NL['nav_accounts']}")
         page.wait_for_url(served + ACCOUNTS)
-        assert _violations(page) == []
+        assert axe_violations(page) == []
 
         page.click("role=button[name='Deblokkeren anna']")
         page.wait_for_selector("#notice")
         assert page.inner_text("#notice") == NL["unlocked_notice"].format(
             username="anna"
         )
-        assert _violations(page) == []
+        assert axe_violations(page) == []
 
 
 @pytest.mark.browser

@@ -7,8 +7,8 @@ import pytest
 from tests.apiharness import serve
 from tests.browser import new_page
 from tests.consultants import PASSWORD, add_consultant
+from tests.inspection import AXE, axe_violations
 from tests.reviewsetup import apply, make_review_api
-from tests.test_accessibility import AXE, _violations
 
 pytestmark = pytest.mark.browser
 
@@ -37,13 +37,13 @@ def test_grant_application_in_browser(chromium, served):
     # axe runs from an injected script, which the portal's CSP would block.
     with new_page(chromium, bypass_csp=True) as page:
         page.goto(served.base + "/consultant/login")
-        assert _violations(page) == []
+        assert axe_violations(page) == []
         _log_in(page, served.base)
-        assert _violations(page) == []
+        assert axe_violations(page) == []
 
         page.click("table a")
         assert page.locator("#summary-title + p").inner_text() == "✓ All checks passed"
-        assert _violations(page) == []
+        assert axe_violations(page) == []
 
         page.check("#outcome-granted")
         page.fill("#motivation", "Meets the conditions of the scheme.")
@@ -53,7 +53,7 @@ def test_grant_application_in_browser(chromium, served):
 
         assert page.locator("#notice").inner_text() == "The decision was saved."
         assert "Granted" in page.locator(".review-decision").inner_text()
-        assert _violations(page) == []
+        assert axe_violations(page) == []
 
 
 def test_error_summary_passes_axe(chromium, served):
@@ -64,7 +64,7 @@ def test_error_summary_passes_axe(chromium, served):
         page.wait_for_selector(".consultant-error-summary")
 
         assert "Choose grant or reject." in page.inner_text(".consultant-error-summary")
-        assert _violations(page) == []
+        assert axe_violations(page) == []
 
 
 def test_tables_scroll_at_320_px(chromium, served):

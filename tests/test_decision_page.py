@@ -19,7 +19,7 @@ from stappen import storage
 from stappen.storage.applications import secret_hash
 from stappen.wallet.store import Wallet
 from tests.browser import new_page, wait_until_ready
-from tests.test_accessibility import _violations
+from tests.inspection import axe_violations
 from tests.test_applications_storage import new_application
 from tests.test_wallet_page import _holder, _wait_for_status, portal
 
@@ -98,12 +98,12 @@ def test_fragment_shows_granted_decision(chromium, portal):
         motivation = _text(page, "[data-stappen-decision-motivation]")
         objection_hidden = page.is_hidden("[data-stappen-decision-objection]")
         decided = _text(page, "[data-stappen-decision-decided]")
-        violations = _violations(page)
+        violations = axe_violations(page)
 
         page.click("[data-stappen-decision-collect]")
         page.wait_for_selector("[data-stappen-wallet-qr]:not([hidden]) svg")
         offer_url = page.get_attribute("[data-stappen-wallet-link]", "href")
-        offer_violations = _violations(page)
+        offer_violations = axe_violations(page)
         received = holder.receive(offer_url)
         _wait_for_status(page, portal, "het besluit staat in uw wallet-app")
         next_href = page.get_attribute("[data-stappen-wallet-done] a", "href")
@@ -134,7 +134,7 @@ def test_typed_reference_shows_rejection(chromium, portal):
     with new_page(chromium) as page:
         _open(page, portal, lang="en")
         page.wait_for_selector("[data-stappen-decision-form]:visible")
-        form_violations = _violations(page)
+        form_violations = axe_violations(page)
         page.click("[data-stappen-decision-form] button[type=submit]")
         summary = [
             _text(page, f"[data-stappen-decision-error-list] li:nth-child({n})")
@@ -142,7 +142,7 @@ def test_typed_reference_shows_rejection(chromium, portal):
         ]
         summary_focused = page.evaluate("document.activeElement.id")
         invalid = page.get_attribute("#decision-code", "aria-invalid")
-        error_violations = _violations(page)
+        error_violations = axe_violations(page)
 
         page.fill("#decision-reference", reference)
         page.fill("#decision-code", "wrong-code")
@@ -157,7 +157,7 @@ def test_typed_reference_shows_rejection(chromium, portal):
         amount_hidden = page.is_hidden("[data-stappen-decision-amount]")
         motivation = _text(page, "[data-stappen-decision-motivation]")
         kept = page.evaluate(f"sessionStorage.getItem('{STORAGE_KEY}')")
-        violations = _violations(page)
+        violations = axe_violations(page)
     assert form_violations == []
     assert summary == [
         "Enter the reference of your application.",
@@ -187,7 +187,7 @@ def test_pending_application_checked_again(chromium, portal):
         submitted = _text(page, "[data-stappen-decision-submitted]")
         checked = _text(page, "[data-stappen-decision-status]")
         offer_hidden = page.is_hidden("[data-stappen-decision-offer]")
-        violations = _violations(page)
+        violations = axe_violations(page)
 
         _decide(portal, application_id, "granted")
         page.click("[data-stappen-decision-refresh]")
