@@ -10,7 +10,7 @@ where it has one.
 The session state ``submitted`` shows on the page only for issuing. The
 verifier moves a presentation from ``request_retrieved`` through
 ``submitted`` to ``verified`` or ``failed`` within the one response POST,
-so the page, which polls once a second, never sees it. An issuing session
+so the page, which polls once a second, never shows it. An issuing session
 stays ``submitted`` from the token response until the last credential
 request, so the issuing test sends the token request itself and looks there.
 

@@ -111,7 +111,7 @@ class IssuerError(Exception):
     """A rejected wallet request, returned as an OAuth error object.
 
     ``error`` is the code from OAuth 2.0 or OpenID4VCI 1.0, such as
-    ``invalid_grant`` or ``invalid_proof``, and ``description`` says what
+    ``invalid_grant`` or ``invalid_proof``, and ``description`` describes what
     failed and what the wallet can do.
     """
 

@@ -54,11 +54,11 @@ class _CredentialRequest:
 def credential():
     db, now = db_connection(), current_time()
     session = _session_for_token(db, now)
-    wanted = _credential_request(session["id"])
-    entry = _offered_entry(db, session, wanted.configuration_id)
-    holder_jwk = _verified_proof(db, session["id"], wanted.proof, now)
+    requested = _credential_request(session["id"])
+    entry = _offered_entry(db, session, requested.configuration_id)
+    holder_jwk = _verified_proof(db, session["id"], requested.proof, now)
 
-    issued = _issue(db, session, wanted.configuration_id, entry, holder_jwk, now)
+    issued = _issue(db, session, requested.configuration_id, entry, holder_jwk, now)
     _finish_if_complete(db, session, now)
     return no_store(jsonify(credentials=[{"credential": issued}]))
 

@@ -75,7 +75,7 @@ def prepare_issuance(
     Returns the session fields to store and the ``wallet_url`` for the QR
     code. The fields are ``purpose``, ``request_id`` (the offer id),
     ``pre_authorized_code`` and ``data``, which contains the offer, the
-    claim values and the hash of the transaction code. When the step asks
+    claim values and the hash of the transaction code. When the step requires
     for a transaction code, the fields also contain ``tx_code``: the code
     to show the citizen. It is no session column, so remove it before
     storing the fields.
