@@ -36,6 +36,7 @@ import hashlib
 import ipaddress
 import logging
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -51,6 +52,7 @@ from joserfc.jwk import Key
 from stappen import jose, keys, storage
 from stappen.errors import StappenError
 from stappen.sdjwt import TrustedIssuers
+from stappen.storage.base import to_millis
 from stappen.walletstep import ISSUER_PATTERN, IssueSettings, read_settings
 
 log = logging.getLogger(__name__)
@@ -144,6 +146,17 @@ def now(app: Flask) -> datetime.datetime:
             "return a timezone-aware datetime such as datetime.now(UTC)"
         )
     return moment
+
+
+def now_ms(app: Flask) -> int:
+    """Return :func:`now` in epoch milliseconds.
+
+    Without STAPPEN_CLOCK it reads the system clock directly, which costs a
+    status poll a few microseconds less than making a datetime first.
+    """
+    if app.config.get("STAPPEN_CLOCK") is None:
+        return time.time_ns() // 1_000_000
+    return to_millis(now(app))
 
 
 def session_retention_days(app: Flask) -> int:

@@ -6,6 +6,8 @@ The app runs through its test client on a SQLite file; tests that take
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from stappen.api import MAX_BODY_BYTES
@@ -210,6 +212,21 @@ def test_poll_after_interval_allowed(api):
 
     assert early.status_code == 429
     assert on_time.status_code == 200
+
+
+def test_status_on_the_system_clock(tmp_path):
+    api = make_api(tmp_path, STAPPEN_CLOCK=None)
+    before = time.time()
+    created = api.client.post(SESSIONS, json={"flow": FLOW, "step": PLAIN_STEP})
+    transaction_id = created.get_json()["transaction_id"]
+
+    first = api.client.get(f"{SESSIONS}/{transaction_id}/status")
+    second = api.client.get(f"{SESSIONS}/{transaction_id}/status")
+
+    assert first.status_code == 200
+    assert first.get_json()["status"] == "created"
+    assert first.get_json()["expires_at"] > before
+    assert second.status_code == 429
 
 
 def test_expired_on_read(any_db_api):
