@@ -73,6 +73,7 @@ __all__ = [
     "StoreConnection",
     "StorageConfigError",
     "StorageError",
+    "app_store",
     "init_app",
     "open_store",
     "redact_url",
@@ -186,7 +187,12 @@ def init_app(app: Flask, store: Store | None = None) -> Store:
 
 def request_store() -> Store:
     """Return the current app's store."""
-    store = current_app.extensions.get(EXTENSION_KEY)
+    return app_store(current_app._get_current_object())
+
+
+def app_store(app: Flask) -> Store:
+    """Return ``app``'s store."""
+    store = app.extensions.get(EXTENSION_KEY)
     if store is None:
         raise RuntimeError(
             "The app has no store: call stappen.storage.init_app(app) in create_app."
