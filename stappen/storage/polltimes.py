@@ -131,10 +131,14 @@ class PollTimes:
         # context manager, which took about 40% of this method's time.
         table = self._acquire()
         try:
-            offset, found = self._find(table, key, first)
-            slot = _SLOT.unpack_from(table, offset)
+            # Most sessions are in the first slot of their set, so that one
+            # is read before the set is searched.
+            offset, slot = first, _SLOT.unpack_from(table, first)
+            if slot[0] != key:
+                offset, _ = self._find(table, key, first)
+                slot = _SLOT.unpack_from(table, offset)
             stored_key, last_ms, version, copied_ms, expires_ms, state = slot
-            if not found:
+            if stored_key != key:
                 version += 1
                 copied_ms = 0
             elif now_ms - last_ms < min_interval_ms:
