@@ -208,13 +208,14 @@ def test_one_of_racing_processes_passes(tmp_path):
 
 def test_forked_child_opens_its_own_file(tmp_path, polls):
     polls.record("tx-parent", 10_000, 1000)
+    inherited = polls._map
     reader, writer = os.pipe()
 
     child = os.fork()
     if child == 0:
         wait_ms = polls.record("tx-parent", 10_250, 1000).wait_ms
         os.write(writer, str(wait_ms).encode())
-        os._exit(0 if polls._pid == os.getpid() else 1)
+        os._exit(0 if inherited.closed and polls._map is not inherited else 1)
 
     os.close(writer)
     reply = os.read(reader, 16).decode()

@@ -41,6 +41,7 @@ import mmap
 import os
 import struct
 import threading
+import weakref
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -94,6 +95,8 @@ class PollTimes:
     Safe to use from several threads and processes. A process that
     inherits the object across fork() opens the file again, because a file
     lock taken through an inherited descriptor does not exclude the parent.
+    A hook run in the child after fork() drops the inherited map, so that
+    each poll need not compare process ids.
     """
 
     def __init__(
@@ -108,9 +111,9 @@ class PollTimes:
         self.ways = ways
         self.state_ttl_ms = state_ttl_ms
         self._thread_lock = threading.Lock()
-        self._pid: int | None = None
         self._descriptor: int | None = None
         self._map: mmap.mmap | None = None
+        _TABLES.add(self)
 
     def __repr__(self) -> str:
         return f"PollTimes({str(self.path)!r})"
@@ -208,12 +211,22 @@ class PollTimes:
                 _SLOT.pack_into(table, offset, key, last_ms, version + 1, 0, 0, b"")
 
     def close(self) -> None:
-        """Unmap the table and close its file, if this process opened them."""
+        """Unmap the table and close its file, if they are open."""
         with self._thread_lock:
-            if self._pid == os.getpid():
-                self._map.close()
-                os.close(self._descriptor)
-            self._pid = self._descriptor = self._map = None
+            self._close_map()
+
+    def _close_map(self) -> None:
+        if self._map is not None:
+            self._map.close()
+            os.close(self._descriptor)
+        self._descriptor = self._map = None
+
+    def _forget_parent(self) -> None:
+        """Drop the map and lock inherited across fork(), in the child."""
+        # Another thread of the parent may have held the thread lock while
+        # it forked, and that thread does not exist in the child.
+        self._thread_lock = threading.Lock()
+        self._close_map()
 
     def _locate(self, session_id: str) -> tuple[bytes, int]:
         """Return the session's key and the offset of the first slot of its set."""
@@ -245,7 +258,7 @@ class PollTimes:
         """Lock the table for this thread and process, and return it."""
         self._thread_lock.acquire()
         try:
-            if self._pid != os.getpid():
+            if self._map is None:
                 self._open()
             fcntl.flock(self._descriptor, fcntl.LOCK_EX)
         except BaseException:
@@ -273,10 +286,22 @@ class PollTimes:
         except BaseException:
             os.close(descriptor)
             raise
-        self._pid, self._descriptor, self._map = os.getpid(), descriptor, table
+        self._descriptor, self._map = descriptor, table
 
 
 def _last_use(table: mmap.mmap, offset: int) -> int:
     """Return when a slot was last polled or copied to; 0 for an empty slot."""
     _, last_ms, _, copied_ms, *_ = _SLOT.unpack_from(table, offset)
     return max(last_ms, copied_ms)
+
+
+_TABLES: weakref.WeakSet[PollTimes] = weakref.WeakSet()
+"""Every table of this process, for the hook that runs in a forked child."""
+
+
+def _forget_parent_tables() -> None:
+    for table in list(_TABLES):
+        table._forget_parent()
+
+
+os.register_at_fork(after_in_child=_forget_parent_tables)
