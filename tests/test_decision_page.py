@@ -147,7 +147,12 @@ def test_typed_reference_shows_rejection(chromium, portal):
         page.fill("#decision-reference", reference)
         page.fill("#decision-code", "wrong-code")
         page.click("[data-stappen-decision-form] button[type=submit]")
-        page.wait_for_selector("[data-stappen-decision-errors]:visible")
+        # The summary still lists the missing fields until the API answers.
+        page.wait_for_function(
+            """([selector, before]) =>
+                document.querySelector(selector).textContent !== before""",
+            arg=["[data-stappen-decision-error-list]", "".join(summary)],
+        )
         not_found = _text(page, "[data-stappen-decision-error-list]")
 
         page.fill("#decision-code", SECRET)
