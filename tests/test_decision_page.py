@@ -147,7 +147,7 @@ def test_typed_reference_shows_rejection(chromium, portal):
         page.fill("#decision-reference", reference)
         page.fill("#decision-code", "wrong-code")
         page.click("[data-stappen-decision-form] button[type=submit]")
-        # The summary still lists the missing fields until the API answers.
+        # The summary still lists the missing fields until the API responds.
         page.wait_for_function(
             """([selector, before]) =>
                 document.querySelector(selector).textContent !== before""",
