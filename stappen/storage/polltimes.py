@@ -25,7 +25,7 @@ early once. A session's id picks a set of WAYS slots, and the session
 takes a free slot of that set, or else the one polled longest ago. A
 session that loses its slot this way also only lets a poll through early
 and costs a database read. With one slot per id, 7% of 5,000 sessions
-polled in turn lost their slot each round, and 14% of 10,000; with four
+polled in turn lost their slot each round, and 14% of 10,000. With four
 ways none of 5,000 did, and 0.1% of 10,000, the default limit of open
 sessions.
 
@@ -69,6 +69,7 @@ copied state. Every change of the copy increases the version. Times are
 epoch milliseconds."""
 
 _KEY_SIZE = 16
+"""Bytes of the session's key at the start of each slot."""
 
 _NEVER = -(2**62)
 """The poll time of a slot that has no poll yet: long enough ago for any interval."""
